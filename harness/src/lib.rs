@@ -1,0 +1,10 @@
+//! netrepro: run client-disconnect and abort scenarios against real TCP/UDP
+//! servers and report which errors came up where. Data flows one way:
+//! scenario -> runner -> target + client actors -> observations -> verdict -> report.
+//! See `../shared/DESIGN.md` and README.md.
+
+pub mod errors;
+pub mod observe;
+pub mod scenario;
+pub mod servers;
+pub mod target;

@@ -1,0 +1,8 @@
+//! Scenario files: the model (`model`), TOML parsing with file:line:col
+//! errors and validation (`parse`).
+
+pub mod model;
+pub mod parse;
+
+pub use model::*;
+pub use parse::{load_file, load_paths, parse_str, ScenarioError};

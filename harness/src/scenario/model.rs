@@ -1,0 +1,321 @@
+//! The parsed, validated scenario: what the runner executes. Produced only by
+//! `scenario::parse`, so every value here has already been checked.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Transport of the server under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+/// What the server does with what it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Sends every byte / datagram back to its sender.
+    Echo,
+    /// TCP port forwarder: each accepted connection is relayed to `--upstream`.
+    Forward,
+}
+
+/// Which built-in reference server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Impl {
+    Naive,
+    Hardened,
+}
+
+impl Impl {
+    pub const ALL: [Impl; 2] = [Impl::Naive, Impl::Hardened];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impl::Naive => "naive",
+            Impl::Hardened => "hardened",
+        }
+    }
+}
+
+/// Host operating systems an expectation can be written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Linux,
+    Windows,
+    Macos,
+}
+
+impl Os {
+    /// The OS this binary was compiled for.
+    pub fn current() -> Os {
+        if cfg!(windows) {
+            Os::Windows
+        } else if cfg!(target_os = "macos") {
+            Os::Macos
+        } else {
+            Os::Linux
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Os::Linux => "linux",
+            Os::Windows => "windows",
+            Os::Macos => "macos",
+        }
+    }
+}
+
+/// Options applied to the server process, not to the clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerOptions {
+    /// Linux: set IP_RECVERR/IPV6_RECVERR on the server's UDP socket so ICMP
+    /// errors surface on recv, as Windows does by default.
+    pub ip_recverr: bool,
+    /// RLIMIT_NOFILE for the server process (Unix).
+    pub max_fds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetSpec {
+    pub proto: Proto,
+    pub mode: Mode,
+    /// Bind address for the server; loopback by default.
+    pub bind: String,
+    pub options: ServerOptions,
+}
+
+/// Who performs a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    pub kind: ActorKind,
+    /// A group of `count` identical clients; a step on the group runs once per
+    /// member (`count == 1` for a single client).
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    /// A client of the server under test.
+    Client,
+    /// Forward mode only: the upstream server the forwarder connects to,
+    /// played by the harness. Its `accept` takes the forwarder's next connection.
+    Upstream,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Payload {
+    /// N bytes of a deterministic pattern.
+    Bytes(usize),
+    /// UTF-8 text as given.
+    Text(String),
+}
+
+impl Payload {
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Bytes(n) => *n,
+            Payload::Text(t) => t.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecvMode {
+    /// Exactly N bytes (TCP) / one datagram of at most N bytes (UDP).
+    Exact(usize),
+    /// Read until EOF (TCP only).
+    Eof,
+    /// Whatever arrives first: at least one byte, EOF, or an error.
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShutdownHow {
+    Write,
+    Read,
+    Both,
+}
+
+/// One operation of one actor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Op {
+    /// TCP: connect to the server. UDP: connect the socket (connected UDP).
+    Connect,
+    /// UDP: bind a fresh socket (implicit before the first send if missing).
+    Bind,
+    /// Upstream actor: accept the forwarder's next connection.
+    Accept,
+    Send {
+        payload: Payload,
+    },
+    Recv {
+        mode: RecvMode,
+        timeout_ms: u64,
+    },
+    Shutdown {
+        how: ShutdownHow,
+    },
+    /// Graceful close (FIN for TCP).
+    Close,
+    /// SO_LINGER {1, 0} then close: the peer gets RST.
+    Abort,
+    /// A scenario-level pause (e.g. "idle for 200 ms"); never synchronisation.
+    Wait {
+        ms: u64,
+    },
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Connect => "connect",
+            Op::Bind => "bind",
+            Op::Accept => "accept",
+            Op::Send { .. } => "send",
+            Op::Recv { .. } => "recv",
+            Op::Shutdown { .. } => "shutdown",
+            Op::Close => "close",
+            Op::Abort => "abort",
+            Op::Wait { .. } => "wait",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Optional name so expectations can refer to this step's outcome.
+    pub id: Option<String>,
+    pub actor: String,
+    #[serde(flatten)]
+    pub op: Op,
+    /// 1-based line in the scenario file, for messages.
+    pub line: usize,
+}
+
+/// Verdict about the server after the scenario ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Still serves a fresh probe and resources came back.
+    Survived,
+    /// Alive, but the probe timed out.
+    Hung,
+    /// Exited (exit code or signal recorded).
+    Crashed,
+    /// Serves the probe, but fds or CLOSE_WAIT sockets grew and did not come back.
+    Leaked,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Survived => "survived",
+            Verdict::Hung => "hung",
+            Verdict::Crashed => "crashed",
+            Verdict::Leaked => "leaked",
+        }
+    }
+}
+
+/// One acceptable description of an observed error or outcome: `"ok"`,
+/// `"eof"`, `"timeout"` (harness timeout), a portable class (`"reset"`) or
+/// an OS-specific name (`"ECONNRESET"`, `"WSAECONNRESET"`).
+pub type Matcher = String;
+
+/// What is expected for one implementation on one OS (after overrides).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expectation {
+    /// Acceptable verdicts (any one of them). Empty = not stated (unverified).
+    pub server: Vec<Verdict>,
+    /// Each entry must match at least one server-side error.
+    pub server_errors: Vec<Matcher>,
+    /// Step id -> acceptable outcomes (any one of them, for every member).
+    pub steps: BTreeMap<String, Vec<Matcher>>,
+}
+
+/// Base expectation per implementation plus per-OS overrides; overrides
+/// replace the fields they set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImplExpectations {
+    pub base: PartialExpectation,
+    pub per_os: BTreeMap<Os, PartialExpectation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialExpectation {
+    pub server: Option<Vec<Verdict>>,
+    pub server_errors: Option<Vec<Matcher>>,
+    pub steps: Option<BTreeMap<String, Vec<Matcher>>>,
+}
+
+impl ImplExpectations {
+    /// The expectation that applies on `os`: base, with the OS's fields on top.
+    pub fn resolve(&self, os: Os) -> Expectation {
+        let mut e = Expectation {
+            server: self.base.server.clone().unwrap_or_default(),
+            server_errors: self.base.server_errors.clone().unwrap_or_default(),
+            steps: self.base.steps.clone().unwrap_or_default(),
+        };
+        if let Some(o) = self.per_os.get(&os) {
+            if let Some(s) = &o.server {
+                e.server = s.clone();
+            }
+            if let Some(s) = &o.server_errors {
+                e.server_errors = s.clone();
+            }
+            if let Some(s) = &o.steps {
+                e.steps = s.clone();
+            }
+        }
+        e
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// File it came from (as given on the command line).
+    pub path: PathBuf,
+    pub name: String,
+    pub summary: String,
+    pub refs: Vec<String>,
+    pub target: TargetSpec,
+    /// Declared actors in order, including the implicit upstream in forward mode.
+    pub actors: Vec<Actor>,
+    pub steps: Vec<Step>,
+    pub expect: BTreeMap<Impl, ImplExpectations>,
+    /// Upper bound for the whole scenario (steps, not server start/probe).
+    pub timeout_ms: u64,
+}
+
+impl Scenario {
+    pub fn actor(&self, name: &str) -> Option<&Actor> {
+        self.actors.iter().find(|a| a.name == name)
+    }
+}
+
+/// Defaults and bounds that the parser applies.
+pub mod limits {
+    pub const DEFAULT_RECV_TIMEOUT_MS: u64 = 1_000;
+    pub const MAX_RECV_TIMEOUT_MS: u64 = 30_000;
+    pub const MAX_WAIT_MS: u64 = 10_000;
+    pub const DEFAULT_SCENARIO_TIMEOUT_MS: u64 = 20_000;
+    pub const MAX_SCENARIO_TIMEOUT_MS: u64 = 120_000;
+    pub const MAX_ACTOR_COUNT: u32 = 1_000;
+    pub const MAX_STEPS: usize = 1_000;
+    pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
+    pub const MAX_UDP_PAYLOAD: usize = 65_507;
+}
