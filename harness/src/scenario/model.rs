@@ -78,6 +78,10 @@ pub struct ServerOptions {
     pub ip_recverr: bool,
     /// RLIMIT_NOFILE for the server process (Unix).
     pub max_fds: Option<u64>,
+    /// Built-in servers only: wait this long before each reply, as a server
+    /// doing real work would. Makes "the reply goes to a client that already
+    /// left" deterministic instead of a race against the client's close.
+    pub reply_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
