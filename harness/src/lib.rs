@@ -8,3 +8,7 @@ pub mod observe;
 pub mod scenario;
 pub mod servers;
 pub mod target;
+pub mod client;
+pub mod report;
+pub mod runner;
+pub mod verdict;

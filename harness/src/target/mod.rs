@@ -59,6 +59,10 @@ impl RunningTarget {
     pub fn sample(&self, _label: &str) -> ResourceSample {
         todo!()
     }
+    /// Wait (bounded) until stderr reached EOF so the last events are in.
+    pub async fn settle_logs(&self, _timeout: Duration) {
+        todo!()
+    }
     /// Kill the process (group) and reap it; returns how it ended.
     pub async fn kill(&mut self) -> Option<ExitInfo> {
         todo!()

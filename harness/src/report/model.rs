@@ -1,0 +1,116 @@
+//! The JSON report: the types dashboards read. Versioned by `SCHEMA_VERSION`:
+//! adding a field is compatible; renaming, removing or changing the meaning
+//! of one bumps the version.
+
+use crate::errors::ObservedError;
+use crate::observe::{ExitInfo, ResourceSample, ServerEvent, StepRecord};
+use crate::runner::probe::ProbeResult;
+use crate::scenario::{Impl, Mode, Os, Proto, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub host: Host,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// False while the run is still going or if it was interrupted: the
+    /// results are what was seen so far.
+    pub complete: bool,
+    pub results: Vec<ResultRecord>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    /// linux | windows | macos: which expectations were applied.
+    pub os: Os,
+    /// Human-readable OS version, e.g. "Debian 12 (kernel 6.1.0)".
+    pub os_version: String,
+    pub arch: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub path: String,
+    pub summary: String,
+    pub refs: Vec<String>,
+    pub proto: Proto,
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRecord {
+    pub scenario: ScenarioInfo,
+    #[serde(rename = "impl")]
+    pub impl_: Impl,
+    /// What happened to the server; `None` if it could not be started.
+    pub verdict: Option<Verdict>,
+    /// Acceptable verdicts for this impl on this OS; empty = unverified.
+    pub expected: Vec<Verdict>,
+    pub passed: bool,
+    /// One line per mismatch between expectation and observation.
+    pub diff: Vec<String>,
+    pub exit: Option<ExitInfo>,
+    pub probe: Option<ProbeResult>,
+    pub steps: Vec<StepRecord>,
+    pub server_errors: Vec<ServerEvent>,
+    pub samples: Vec<ResourceSample>,
+    /// Why the scenario could not run (server failed to start ...).
+    pub setup_error: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl ResultRecord {
+    /// Distinct client-side errors, in order of first appearance.
+    pub fn client_errors(&self) -> Vec<&ObservedError> {
+        let mut out: Vec<&ObservedError> = Vec::new();
+        for r in &self.steps {
+            if let crate::observe::StepOutcome::Error { error, .. } = &r.outcome {
+                if !out.iter().any(|e| e.name == error.name) {
+                    out.push(error);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub by_verdict: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn of(results: &[ResultRecord]) -> Summary {
+        let mut s = Summary {
+            total: results.len(),
+            ..Summary::default()
+        };
+        for r in results {
+            if r.passed {
+                s.passed += 1;
+            } else {
+                s.failed += 1;
+            }
+            let key = r.verdict.map_or("not-run", |v| v.as_str());
+            *s.by_verdict.entry(key.to_string()).or_default() += 1;
+        }
+        s
+    }
+}

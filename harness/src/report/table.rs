@@ -1,0 +1,81 @@
+//! The terminal summary: one row per scenario x impl, then the diff of every
+//! failed row. Plain text, fixed columns, no colour (readable in CI logs).
+
+use super::model::{Report, ResultRecord};
+use std::fmt::Write;
+
+const HEADERS: [&str; 8] = ["scenario", "impl", "verdict", "expected", "client errors", "server errors", "time", "result"];
+
+fn row(r: &ResultRecord) -> [String; 8] {
+    let verdict = r.verdict.map_or("not run".to_string(), |v| v.as_str().to_string());
+    let expected = if r.expected.is_empty() {
+        "unverified".to_string()
+    } else {
+        r.expected.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+    };
+    let client = r.client_errors().iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(" ");
+    let mut server: Vec<String> = Vec::new();
+    for e in &r.server_errors {
+        let name = if e.fatal { format!("{}!", e.name) } else { e.name.clone() };
+        if !server.contains(&name) {
+            server.push(name);
+        }
+    }
+    [
+        r.scenario.name.clone(),
+        r.impl_.as_str().to_string(),
+        verdict,
+        expected,
+        dash(client),
+        dash(server.join(" ")),
+        format!("{:.2}s", r.duration_ms as f64 / 1000.0),
+        if r.passed { "PASS" } else { "FAIL" }.to_string(),
+    ]
+}
+
+fn dash(s: String) -> String {
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s
+    }
+}
+
+/// Render the whole table plus failure details.
+pub fn render(report: &Report) -> String {
+    let rows: Vec<[String; 8]> = report.results.iter().map(row).collect();
+    let mut widths = HEADERS.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String; 8], out: &mut String| {
+        let parts: Vec<String> = cells.iter().zip(widths.iter()).map(|(c, w)| format!("{c:<w$}")).collect();
+        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+    };
+    line(&HEADERS.map(String::from), &mut out);
+    for r in &rows {
+        line(r, &mut out);
+    }
+    for r in report.results.iter().filter(|r| !r.passed) {
+        let _ = writeln!(out, "\nFAIL {} [{}] ({})", r.scenario.name, r.impl_.as_str(), r.scenario.path);
+        if let Some(e) = &r.setup_error {
+            let _ = writeln!(out, "  setup: {e}");
+        }
+        for d in &r.diff {
+            let _ = writeln!(out, "  {d}");
+        }
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} results: {} passed, {} failed ({})",
+        s.total,
+        s.passed,
+        s.failed,
+        s.by_verdict.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    );
+    out
+}

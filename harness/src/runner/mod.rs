@@ -1,0 +1,250 @@
+//! The runner: for one scenario x implementation, start a fresh server
+//! process, run the client actors, decide the verdict, compare it with the
+//! expectation. Every wait is bounded; the server is killed and reaped at
+//! the end whatever happened.
+
+pub mod probe;
+
+use crate::client::Session;
+use crate::observe::{ExitInfo, ResourceSample};
+use crate::report::{ResultRecord, ScenarioInfo};
+use crate::scenario::{Impl, Mode, Os, Proto, Scenario, Verdict};
+use crate::target::{RunningTarget, TargetCommand};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+
+/// Bounds and the server binary used by the runner.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The netrepro binary that provides `serve` (normally the current exe).
+    pub server_program: PathBuf,
+    /// How long a server may take to print `LISTENING`.
+    pub ready_timeout: Duration,
+    /// How long the liveness probe may take (plus the scenario's reply delay).
+    pub probe_timeout: Duration,
+    /// After a failed probe: how long to wait for the process to finish dying.
+    pub exit_grace: Duration,
+    /// How long resources may take to come back after the clients closed.
+    pub settle_timeout: Duration,
+    /// The OS whose expectations apply (normally the host's).
+    pub os: Os,
+}
+
+impl RunConfig {
+    pub fn new(server_program: PathBuf) -> RunConfig {
+        RunConfig {
+            server_program,
+            ready_timeout: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(2),
+            exit_grace: Duration::from_millis(500),
+            settle_timeout: Duration::from_millis(1500),
+            os: Os::current(),
+        }
+    }
+}
+
+const SETTLE_POLL: Duration = Duration::from_millis(20);
+
+/// Arguments for `netrepro serve` that reproduce the scenario's target.
+pub fn serve_args(sc: &Scenario, imp: Impl, upstream: Option<SocketAddr>) -> Vec<String> {
+    let t = &sc.target;
+    let mut args = vec![
+        "serve".to_string(),
+        "--impl".into(),
+        imp.as_str().into(),
+        "--proto".into(),
+        match t.proto {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+        .into(),
+        "--mode".into(),
+        match t.mode {
+            Mode::Echo => "echo",
+            Mode::Forward => "forward",
+        }
+        .into(),
+        "--bind".into(),
+        t.bind.clone(),
+        "--port".into(),
+        "0".into(),
+    ];
+    if let Some(up) = upstream {
+        args.extend(["--upstream".into(), up.to_string()]);
+    }
+    if t.options.ip_recverr {
+        args.push("--ip-recverr".into());
+    }
+    if let Some(ms) = t.options.reply_delay_ms {
+        args.extend(["--reply-delay-ms".into(), ms.to_string()]);
+    }
+    args
+}
+
+fn info(sc: &Scenario) -> ScenarioInfo {
+    ScenarioInfo {
+        name: sc.name.clone(),
+        path: sc.path.display().to_string(),
+        summary: sc.summary.clone(),
+        refs: sc.refs.clone(),
+        proto: sc.target.proto,
+        mode: sc.target.mode,
+    }
+}
+
+/// Resources are back to baseline (fds not above it, no new CLOSE_WAIT).
+/// Unknown counts (unsupported OS) never count as a leak.
+fn settled(base: &ResourceSample, now: &ResourceSample) -> bool {
+    let fds_ok = match (base.fds, now.fds) {
+        (Some(b), Some(n)) => n <= b,
+        _ => true,
+    };
+    let cw_ok = match (base.close_wait, now.close_wait) {
+        (Some(b), Some(n)) => n <= b,
+        _ => true,
+    };
+    fds_ok && cw_ok
+}
+
+/// Poll the server's resources until they are back to `base` or `limit` passes.
+async fn settle(target: &RunningTarget, base: &ResourceSample, limit: Duration) -> (ResourceSample, bool) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let s = target.sample("settled");
+        if settled(base, &s) {
+            return (s, true);
+        }
+        if Instant::now() >= deadline {
+            return (s, false);
+        }
+        tokio::time::sleep(SETTLE_POLL).await;
+    }
+}
+
+/// Run one scenario against one built-in implementation.
+pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord {
+    let started = Instant::now();
+    let expect = sc.expect.get(&imp).map(|e| e.resolve(cfg.os)).unwrap_or_default();
+    let mut rec = ResultRecord {
+        scenario: info(sc),
+        impl_: imp,
+        verdict: None,
+        expected: expect.server.clone(),
+        passed: false,
+        diff: Vec::new(),
+        exit: None,
+        probe: None,
+        steps: Vec::new(),
+        server_errors: Vec::new(),
+        samples: Vec::new(),
+        setup_error: None,
+        duration_ms: 0,
+    };
+    let fail_setup = |mut rec: ResultRecord, msg: String| {
+        rec.diff = vec![format!("setup: {msg}")];
+        rec.setup_error = Some(msg);
+        rec.duration_ms = started.elapsed().as_millis() as u64;
+        rec
+    };
+
+    let bind_ip: IpAddr = match sc.target.bind.parse() {
+        Ok(ip) => ip,
+        Err(_) => return fail_setup(rec, format!("bad bind address {:?}", sc.target.bind)),
+    };
+    let upstream = if sc.target.mode == Mode::Forward {
+        match TcpListener::bind(SocketAddr::new(bind_ip, 0)).await {
+            Ok(l) => Some(Arc::new(l)),
+            Err(e) => return fail_setup(rec, format!("cannot bind the upstream listener: {e}")),
+        }
+    } else {
+        None
+    };
+    let up_addr = upstream.as_ref().and_then(|l| l.local_addr().ok());
+    let cmd = TargetCommand {
+        program: cfg.server_program.clone(),
+        args: serve_args(sc, imp, up_addr),
+        max_fds: sc.target.options.max_fds,
+    };
+    let mut target = match RunningTarget::spawn(&cmd, cfg.ready_timeout).await {
+        Ok(t) => t,
+        Err(e) => return fail_setup(rec, format!("server did not start: {e}")),
+    };
+
+    let baseline = target.sample("baseline");
+    let mut session = Session::new(sc, target.addr(), upstream.clone());
+    rec.steps = session.run(sc).await;
+    rec.samples.push(baseline.clone());
+    rec.samples.push(target.sample("after"));
+
+    let mut exit: Option<ExitInfo> = target.try_exit();
+    let mut served = false;
+    if exit.is_none() {
+        let delay = Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0));
+        let p = probe::probe(sc.target.proto, sc.target.mode, target.addr(), upstream.clone(), cfg.probe_timeout + delay).await;
+        served = p.served;
+        if !served {
+            exit = target.wait_exit(cfg.exit_grace).await;
+        }
+        rec.probe = Some(p);
+    }
+    let verdict = if exit.is_some() {
+        Verdict::Crashed
+    } else if !served {
+        Verdict::Hung
+    } else {
+        session.release();
+        let (sample, ok) = settle(&target, &baseline, cfg.settle_timeout).await;
+        rec.samples.push(sample);
+        if let Some(e) = target.try_exit() {
+            exit = Some(e);
+            Verdict::Crashed
+        } else if ok {
+            Verdict::Survived
+        } else {
+            Verdict::Leaked
+        }
+    };
+    let killed = target.kill().await;
+    if exit.is_none() && verdict == Verdict::Crashed {
+        exit = killed;
+    }
+    target.settle_logs(Duration::from_millis(500)).await;
+    rec.server_errors = target.events();
+    drop(session);
+
+    rec.exit = exit;
+    rec.verdict = Some(verdict);
+    rec.diff = crate::verdict::diff(&expect, verdict, &rec.steps, &rec.server_errors);
+    rec.passed = rec.diff.is_empty();
+    rec.duration_ms = started.elapsed().as_millis() as u64;
+    rec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(fds: Option<u64>, cw: Option<u64>) -> ResourceSample {
+        ResourceSample {
+            label: "x".into(),
+            fds,
+            close_wait: cw,
+            t_ms: 0,
+        }
+    }
+
+    #[test]
+    fn growth_in_fds_or_close_wait_is_not_settled() {
+        let base = sample(Some(10), Some(0));
+        assert!(settled(&base, &sample(Some(10), Some(0))));
+        assert!(settled(&base, &sample(Some(9), Some(0))));
+        assert!(!settled(&base, &sample(Some(12), Some(0))));
+        assert!(!settled(&base, &sample(Some(10), Some(1))));
+        // Unknown counts cannot prove a leak.
+        assert!(settled(&sample(None, None), &sample(Some(50), Some(3))));
+    }
+}

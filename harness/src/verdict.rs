@@ -1,0 +1,163 @@
+//! Compare what was observed with what a scenario expects, and say how they
+//! differ in lines a person can read. Matching is on outcome kinds, portable
+//! error classes and OS error names; never on message text.
+
+use crate::errors::{ErrorClass, ObservedError};
+use crate::observe::{ServerEvent, StepOutcome, StepRecord};
+use crate::scenario::{Expectation, Verdict};
+
+/// Does `matcher` ("ok", "eof", "timeout", "skipped", a class or an OS name)
+/// describe `outcome`?
+pub fn outcome_matches(matcher: &str, outcome: &StepOutcome) -> bool {
+    match (matcher, outcome) {
+        ("ok", StepOutcome::Ok { .. }) => true,
+        ("eof", StepOutcome::Eof { .. }) => true,
+        ("timeout", StepOutcome::Timeout { .. }) => true,
+        ("skipped", StepOutcome::Skipped { .. }) => true,
+        (m, StepOutcome::Error { error, .. }) => error_matches(m, error),
+        _ => false,
+    }
+}
+
+/// Does `matcher` (a class or an OS name) describe `error`?
+pub fn error_matches(matcher: &str, error: &ObservedError) -> bool {
+    ErrorClass::from_name(matcher) == Some(error.class) || matcher == error.name
+}
+
+fn event_matches(matcher: &str, ev: &ServerEvent) -> bool {
+    ErrorClass::from_name(matcher) == Some(ev.class) || matcher == ev.name
+}
+
+/// Short text for an outcome, used in diffs and tables.
+pub fn describe(outcome: &StepOutcome) -> String {
+    match outcome {
+        StepOutcome::Ok { bytes } => format!("ok ({bytes} B)"),
+        StepOutcome::Eof { bytes } => format!("eof after {bytes} B"),
+        StepOutcome::Error { bytes, error } => match error.raw {
+            Some(raw) => format!("{} ({}, {raw}) after {bytes} B", error.name, error.class.as_str()),
+            None => format!("{} ({}) after {bytes} B", error.name, error.class.as_str()),
+        },
+        StepOutcome::Timeout { bytes, after_ms } => format!("timeout after {after_ms} ms, {bytes} B"),
+        StepOutcome::Skipped { reason } => format!("skipped: {reason}"),
+    }
+}
+
+/// Every way the observation differs from the expectation; empty = pass.
+/// An expectation without a server verdict is "unverified" and only checks
+/// the parts it states.
+pub fn diff(expect: &Expectation, verdict: Verdict, steps: &[StepRecord], events: &[ServerEvent]) -> Vec<String> {
+    let mut out = Vec::new();
+    if !expect.server.is_empty() && !expect.server.contains(&verdict) {
+        out.push(format!(
+            "server: expected {}, got {}",
+            join(expect.server.iter().map(|v| v.as_str())),
+            verdict.as_str()
+        ));
+    }
+    for m in &expect.server_errors {
+        if !events.iter().any(|e| event_matches(m, e)) {
+            let seen: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+            out.push(format!(
+                "server_errors: expected an error matching {m:?}; server reported {}",
+                if seen.is_empty() { "none".to_string() } else { join(seen.into_iter()) }
+            ));
+        }
+    }
+    for (id, matchers) in &expect.steps {
+        let recs: Vec<&StepRecord> = steps.iter().filter(|r| r.id.as_deref() == Some(id)).collect();
+        if recs.is_empty() {
+            out.push(format!("step {id}: expected {}, but it did not run", join(matchers.iter().map(String::as_str))));
+        }
+        for r in recs {
+            if !matchers.iter().any(|m| outcome_matches(m, &r.outcome)) {
+                out.push(format!(
+                    "step {id} (line {}, {}#{}): expected {}, got {}",
+                    r.line,
+                    r.actor,
+                    r.member,
+                    join(matchers.iter().map(String::as_str)),
+                    describe(&r.outcome)
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.collect::<Vec<_>>().join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(name: &str, class: ErrorClass, raw: i32) -> StepOutcome {
+        StepOutcome::Error {
+            bytes: 0,
+            error: ObservedError {
+                raw: Some(raw),
+                name: name.into(),
+                class,
+            },
+        }
+    }
+
+    fn rec(id: &str, outcome: StepOutcome) -> StepRecord {
+        StepRecord {
+            index: 0,
+            line: 7,
+            id: Some(id.into()),
+            actor: "a".into(),
+            member: 0,
+            op: "recv".into(),
+            outcome,
+            elapsed_ms: 1,
+        }
+    }
+
+    #[test]
+    fn matchers_use_kind_class_and_name_never_text() {
+        let reset = err("ECONNRESET", ErrorClass::Reset, 104);
+        assert!(outcome_matches("reset", &reset));
+        assert!(outcome_matches("ECONNRESET", &reset));
+        assert!(!outcome_matches("WSAECONNRESET", &reset));
+        assert!(!outcome_matches("eof", &reset));
+        assert!(outcome_matches("eof", &StepOutcome::Eof { bytes: 3 }));
+        assert!(outcome_matches("timeout", &StepOutcome::Timeout { bytes: 0, after_ms: 5 }));
+        assert!(!outcome_matches("ok", &StepOutcome::Timeout { bytes: 0, after_ms: 5 }));
+    }
+
+    #[test]
+    fn diff_reports_each_mismatch() {
+        let expect = Expectation {
+            server: vec![Verdict::Crashed],
+            server_errors: vec!["refused".into()],
+            steps: [("reply".to_string(), vec!["eof".to_string(), "reset".to_string()])].into(),
+        };
+        let d = diff(&expect, Verdict::Survived, &[rec("reply", StepOutcome::Timeout { bytes: 0, after_ms: 1000 })], &[]);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d[0].starts_with("server: expected crashed, got survived"));
+        assert!(d[1].contains("\"refused\"") && d[1].ends_with("none"));
+        assert!(d[2].contains("step reply (line 7, a#0)") && d[2].contains("timeout after 1000 ms"));
+    }
+
+    #[test]
+    fn diff_is_empty_when_everything_matches() {
+        let expect = Expectation {
+            server: vec![Verdict::Survived, Verdict::Leaked],
+            server_errors: vec!["ECONNRESET".into()],
+            steps: [("reply".to_string(), vec!["eof".to_string(), "reset".to_string()])].into(),
+        };
+        let ev = ServerEvent {
+            op: "recv".into(),
+            raw: Some(104),
+            name: "ECONNRESET".into(),
+            class: ErrorClass::Reset,
+            fatal: false,
+            t_ms: 0,
+        };
+        let steps = [rec("reply", err("ECONNRESET", ErrorClass::Reset, 104))];
+        assert!(diff(&expect, Verdict::Leaked, &steps, &[ev]).is_empty());
+    }
+}
