@@ -12,3 +12,4 @@ pub mod client;
 pub mod report;
 pub mod runner;
 pub mod verdict;
+pub mod cli;

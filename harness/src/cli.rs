@@ -1,0 +1,236 @@
+//! The command line: `run`, `validate`, `list`, `serve`. Exit codes: 0 all
+//! expectations met, 1 some scenario failed, 2 usage or input error.
+
+use crate::report::{self, Report, ResultRecord, Summary};
+use crate::runner::{self, RunConfig};
+use crate::scenario::{self, Impl, Scenario};
+use crate::servers;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "netrepro", version, about = "Run client-disconnect and abort scenarios against real TCP/UDP servers and report which errors came up where")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run scenarios against the built-in naive and hardened servers.
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    Validate(PathsArg),
+    /// List scenarios with their expected verdicts.
+    List(PathsArg),
+    /// Run a built-in reference server (used by `run`; handy for debugging).
+    Serve(servers::ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PathsArg {
+    /// Scenario files or folders (searched recursively for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImplName {
+    Naive,
+    Hardened,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario files or folders (searched recursively for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Which built-in implementations to run against.
+    #[arg(long = "impl", value_enum, value_delimiter = ',', default_values = ["naive", "hardened"])]
+    pub impls: Vec<ImplName>,
+    /// Only scenarios whose name contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "reports/latest.json")]
+    pub report: PathBuf,
+    /// Print only the final table (no line per result).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
+        }
+    };
+    match cli.cmd {
+        Cmd::Serve(args) => servers::run(args),
+        Cmd::Validate(p) => ExitCode::from(validate(&p.paths)),
+        Cmd::List(p) => ExitCode::from(list(&p.paths)),
+        Cmd::Run(args) => ExitCode::from(run(args)),
+    }
+}
+
+fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
+    scenario::load_paths(paths).map_err(|errs| {
+        for e in &errs {
+            eprintln!("error: {e}");
+        }
+        eprintln!("{} error(s) in scenario files", errs.len());
+        EXIT_INPUT
+    })
+}
+
+fn validate(paths: &[PathBuf]) -> u8 {
+    match load(paths) {
+        Ok(s) => {
+            println!("{} scenario(s) OK", s.len());
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn list(paths: &[PathBuf]) -> u8 {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let os = crate::scenario::Os::current();
+    for sc in &scenarios {
+        let exp = |i: Impl| {
+            let e = sc.expect.get(&i).map(|e| e.resolve(os)).unwrap_or_default();
+            if e.server.is_empty() {
+                "unverified".to_string()
+            } else {
+                e.server.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+            }
+        };
+        println!(
+            "{:<40} {:<4} {:<8} naive={:<10} hardened={:<10} {}",
+            sc.name,
+            format!("{:?}", sc.target.proto).to_lowercase(),
+            format!("{:?}", sc.target.mode).to_lowercase(),
+            exp(Impl::Naive),
+            exp(Impl::Hardened),
+            sc.summary
+        );
+    }
+    EXIT_OK
+}
+
+fn new_report(started_at: String) -> Report {
+    Report {
+        schema_version: report::SCHEMA_VERSION,
+        tool: report::host::tool(),
+        host: report::host::host(),
+        started_at,
+        duration_ms: 0,
+        complete: false,
+        results: Vec::new(),
+        summary: Summary::default(),
+    }
+}
+
+fn write_report(path: &Path, r: &Report) {
+    if let Err(e) = report::json::write_atomic(path, r) {
+        eprintln!("error: cannot write report {}: {e}", path.display());
+    }
+}
+
+fn progress_line(n: usize, total: usize, r: &ResultRecord) -> String {
+    format!(
+        "[{n:>3}/{total}] {:<5} {:<8} {:<40} {:<9} {:.2}s",
+        if r.passed { "PASS" } else { "FAIL" },
+        r.impl_.as_str(),
+        r.scenario.name,
+        r.verdict.map_or("not run", |v| v.as_str()),
+        r.duration_ms as f64 / 1000.0
+    )
+}
+
+fn run(args: RunArgs) -> u8 {
+    let mut scenarios = match load(&args.paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(f) = &args.filter {
+        scenarios.retain(|s| s.name.contains(f.as_str()));
+        if scenarios.is_empty() {
+            eprintln!("error: no scenario name contains {f:?}");
+            return EXIT_INPUT;
+        }
+    }
+    let impls: Vec<Impl> = args
+        .impls
+        .iter()
+        .map(|i| match i {
+            ImplName::Naive => Impl::Naive,
+            ImplName::Hardened => Impl::Hardened,
+        })
+        .collect();
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot find the netrepro binary to start servers: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    let cfg = RunConfig::new(exe);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    let report_path = args.report.clone();
+    let quiet = args.quiet;
+    rt.block_on(async move {
+        // Ctrl-C: kill every server still running, keep the partial report.
+        tokio::spawn(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                crate::target::kill_all();
+                eprintln!("\ninterrupted: servers killed; partial report kept");
+                std::process::exit(130);
+            }
+        });
+        let started = std::time::Instant::now();
+        let mut rep = new_report(report::host::now_rfc3339());
+        let total = scenarios.len() * impls.len();
+        for sc in &scenarios {
+            for &imp in &impls {
+                let r = runner::run_one(sc, imp, &cfg).await;
+                if !quiet {
+                    println!("{}", progress_line(rep.results.len() + 1, total, &r));
+                    let _ = std::io::stdout().flush();
+                }
+                rep.results.push(r);
+                rep.summary = Summary::of(&rep.results);
+                rep.duration_ms = started.elapsed().as_millis() as u64;
+                // Written after every result so an interrupted run keeps what it saw.
+                write_report(&report_path, &rep);
+            }
+        }
+        rep.complete = true;
+        rep.duration_ms = started.elapsed().as_millis() as u64;
+        write_report(&report_path, &rep);
+        print!("\n{}", report::table::render(&rep));
+        println!("report: {}", report_path.display());
+        if rep.summary.failed == 0 {
+            EXIT_OK
+        } else {
+            EXIT_FAILED
+        }
+    })
+}

@@ -1,0 +1,103 @@
+//! The command line as a user meets it: exit codes and located errors.
+
+use std::path::Path;
+use std::process::Command;
+
+fn netrepro() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_netrepro"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const VALID: &str = r#"name = "ok"
+summary = "fine"
+actors = ["a"]
+
+[target]
+proto = "tcp"
+
+[[steps]]
+actor = "a"
+op = "connect"
+
+[expect.naive]
+server = "survived"
+[expect.hardened]
+server = "survived"
+"#;
+
+#[test]
+fn validate_accepts_the_shipped_catalog() {
+    let out = netrepro()
+        .args(["validate", concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn validate_names_file_line_and_column_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = VALID.replace("op = \"connect\"", "op = \"conect\"");
+    let p = write(dir.path(), "bad.toml", &bad);
+    let out = netrepro().arg("validate").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:10:", p.display());
+    assert!(err.contains(&want), "expected {want:?} in: {err}");
+    assert!(err.contains("conect"), "{err}");
+}
+
+#[test]
+fn validate_reports_every_broken_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.toml", "name = \n");
+    write(dir.path(), "b.toml", &VALID.replace("proto = \"tcp\"", "proto = \"sctp\""));
+    write(dir.path(), "c.toml", VALID);
+    let out = netrepro().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a.toml:1:"), "{err}");
+    assert!(err.contains("b.toml:6:"), "{err}");
+    assert!(!err.contains("c.toml"), "{err}");
+}
+
+#[test]
+fn missing_path_and_bad_flags_exit_2() {
+    let out = netrepro().args(["run", "/nonexistent/netrepro"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = netrepro().args(["run", "--impl", "clever"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn run_writes_a_report_and_exits_1_on_a_broken_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    // Hardened survives an RST before data; claiming it crashes must fail.
+    let wrong = VALID
+        .replace("[expect.hardened]\nserver = \"survived\"", "[expect.hardened]\nserver = \"crashed\"")
+        .replace("op = \"connect\"\n", "op = \"connect\"\n[[steps]]\nactor = \"a\"\nop = \"abort\"\n");
+    let p = write(dir.path(), "wrong.toml", &wrong);
+    let report = dir.path().join("out/report.json");
+    let out = netrepro()
+        .arg("run")
+        .arg(&p)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("server: expected crashed, got survived"), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["complete"], true);
+    assert_eq!(json["summary"]["total"], 2);
+    assert_eq!(json["summary"]["failed"], 1);
+    let results = json["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["verdict"] == "survived"), "{results:?}");
+}
