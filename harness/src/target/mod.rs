@@ -1,25 +1,66 @@
 //! The server under test as a child process: spawn, wait for readiness,
 //! collect its JSON error log, sample its resources, detect exit, and kill it
 //! (with its whole process group / Job object) on drop. No child outlives a run.
+//!
+//! Layout: `process` (command setup, group kill, registry), `log` (stdout /
+//! stderr readers), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling),
+//! `job` (Windows Job object).
+
+#[cfg(windows)]
+mod job;
+mod log;
+mod process;
+mod resources;
+
+pub use process::describe_exit;
+pub use resources::{count_close_wait, parse_proc_net_tcp, socket_inode, TcpRow, TCP_CLOSE_WAIT};
 
 use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
+use log::{Bounded, Collected, StderrState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::io::BufReader;
+
+/// How long `kill` waits for the killed process to be reaped.
+const KILL_REAP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a failed start waits for the rest of stderr before reporting.
+const EARLY_EXIT_STDERR_WAIT: Duration = Duration::from_secs(1);
+/// Stderr lines quoted in `ExitedEarly`.
+const EARLY_EXIT_STDERR_LINES: usize = 20;
 
 /// How to start a server process.
 #[derive(Debug, Clone)]
 pub struct TargetCommand {
     pub program: PathBuf,
     pub args: Vec<String>,
-    /// RLIMIT_NOFILE applied in the child before exec (Unix; ignored elsewhere).
+    /// RLIMIT_NOFILE applied in the child before exec (Unix; ignored on
+    /// Windows, which has no per-process handle limit to set).
     pub max_fds: Option<u64>,
+}
+
+/// A command running this netrepro binary (`std::env::current_exe`), e.g.
+/// for the built-in `netrepro serve ...` servers. In tests `current_exe` is
+/// the test binary, so tests build their commands explicitly.
+pub fn self_exe_command<I, S>(args: I) -> TargetCommand
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    TargetCommand {
+        program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("netrepro")),
+        args: args.into_iter().map(Into::into).collect(),
+        max_fds: None,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("could not start `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error("server exited before it was ready ({exit}); stderr: {stderr}")]
     ExitedEarly { exit: String, stderr: String },
     #[error("server printed no `LISTENING <addr>` line within {0:?}")]
@@ -28,46 +69,270 @@ pub enum TargetError {
     BadReadyLine(String),
 }
 
-pub struct RunningTarget {}
+/// A started, ready server. Dropping it kills the whole process group / Job.
+pub struct RunningTarget {
+    // Declared first: dropped (group killed) before the child handle.
+    group: process::Group,
+    child: tokio::process::Child,
+    pid: u32,
+    addr: SocketAddr,
+    started: Instant,
+    exit: Option<ExitInfo>,
+    stderr: Collected<StderrState>,
+    stdout: Collected<Bounded<String>>,
+}
+
+enum Ready {
+    Addr(SocketAddr),
+    Bad(String),
+    Exited(ExitInfo),
+    Timeout,
+}
+
+/// `LISTENING <addr>` -> Some(Ok(addr)); `LISTENING <junk>` -> Some(Err);
+/// any other line -> None (ignored, e.g. a banner).
+fn parse_ready_line(line: &str) -> Option<Result<SocketAddr, ()>> {
+    let rest = line.trim().strip_prefix("LISTENING")?;
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return None; // e.g. "LISTENINGX": not the readiness line
+    }
+    Some(rest.trim().parse().map_err(|_| ()))
+}
 
 impl RunningTarget {
-    pub async fn spawn(_cmd: &TargetCommand, _ready_timeout: Duration) -> Result<RunningTarget, TargetError> {
-        todo!()
+    /// Start `cmd` and wait up to `ready_timeout` for its `LISTENING <addr>`
+    /// stdout line. Other stdout lines before it are ignored (kept in
+    /// [`stdout_lines`](Self::stdout_lines)). On any error the child and its
+    /// group are killed.
+    pub async fn spawn(
+        cmd: &TargetCommand,
+        ready_timeout: Duration,
+    ) -> Result<RunningTarget, TargetError> {
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + ready_timeout;
+        let mut child =
+            process::build_command(cmd)
+                .spawn()
+                .map_err(|source| TargetError::Spawn {
+                    program: cmd.program.display().to_string(),
+                    source,
+                })?;
+        let pid = child
+            .id()
+            .expect("a child that was not waited for has a pid");
+        #[cfg(windows)]
+        let group = process::Group::new(pid, &child);
+        #[cfg(not(windows))]
+        let group = process::Group::new(pid);
+
+        let stderr = log::spawn_stderr_reader(child.stderr.take().expect("stderr is piped"));
+        let mut out = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut seen = Bounded::default();
+        let mut buf = Vec::new();
+        let mut stdout_open = true;
+
+        let ready = loop {
+            tokio::select! {
+                biased;
+                r = log::read_line_bounded(&mut out, &mut buf, log::MAX_LINE_BYTES), if stdout_open => {
+                    match r {
+                        Ok(true) => {
+                            let line = String::from_utf8_lossy(&buf).into_owned();
+                            let parsed = parse_ready_line(&line);
+                            seen.push(line.clone());
+                            match parsed {
+                                Some(Ok(addr)) => break Ready::Addr(addr),
+                                Some(Err(())) => break Ready::Bad(line),
+                                None => {}
+                            }
+                        }
+                        // EOF: it can never become ready; wait for its exit.
+                        _ => stdout_open = false,
+                    }
+                }
+                st = child.wait() => {
+                    break match st {
+                        Ok(st) => Ready::Exited(process::exit_info(st)),
+                        Err(_) => Ready::Exited(ExitInfo { code: None, signal: None }),
+                    };
+                }
+                _ = tokio::time::sleep_until(deadline) => break Ready::Timeout,
+            }
+        };
+
+        let addr = match ready {
+            Ready::Addr(a) => a,
+            Ready::Bad(line) => return Err(TargetError::BadReadyLine(line)),
+            Ready::Timeout => return Err(TargetError::NotReady(ready_timeout)),
+            Ready::Exited(info) => {
+                stderr.wait_eof(EARLY_EXIT_STDERR_WAIT).await;
+                // `group` drops here: leftover group members are killed too.
+                return Err(TargetError::ExitedEarly {
+                    exit: describe_exit(&info),
+                    stderr: stderr_tail(&stderr),
+                });
+            }
+        };
+        let stdout = log::spawn_stdout_reader(out, seen);
+        Ok(RunningTarget {
+            group,
+            child,
+            pid,
+            addr,
+            started,
+            exit: None,
+            stderr,
+            stdout,
+        })
     }
+
     pub fn addr(&self) -> SocketAddr {
-        todo!()
+        self.addr
     }
+
     pub fn pid(&self) -> u32 {
-        todo!()
+        self.pid
     }
+
     /// Exit status if the process has exited (non-blocking).
     pub fn try_exit(&mut self) -> Option<ExitInfo> {
-        todo!()
+        if self.exit.is_none() {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                self.exit = Some(process::exit_info(st));
+            }
+        }
+        self.exit.clone()
     }
+
     /// Wait up to `timeout` for the process to exit.
-    pub async fn wait_exit(&mut self, _timeout: Duration) -> Option<ExitInfo> {
-        todo!()
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitInfo> {
+        if self.exit.is_none() {
+            if let Ok(Ok(st)) = tokio::time::timeout(timeout, self.child.wait()).await {
+                self.exit = Some(process::exit_info(st));
+            }
+        }
+        self.exit.clone()
     }
+
+    /// Wait up to `timeout` until the stderr reader has reached EOF, i.e. the
+    /// process (and anything that inherited its stderr) is gone and every
+    /// line it wrote is in [`events`](Self::events) / [`stderr_lines`](Self::stderr_lines).
+    /// Call after the process exited to collect a crashed server's fatal
+    /// event without racing the reader. Returns true if EOF was reached.
+    pub async fn settle_logs(&self, timeout: Duration) -> bool {
+        self.stderr.wait_eof(timeout).await
+    }
+
     /// Error events parsed from stderr so far.
     pub fn events(&self) -> Vec<ServerEvent> {
-        todo!()
+        self.stderr.lock().events.to_vec()
     }
+
     /// Stderr lines that were not events (for diagnostics).
     pub fn stderr_lines(&self) -> Vec<String> {
-        todo!()
+        self.stderr.lock().lines.to_vec()
     }
-    pub fn sample(&self, _label: &str) -> ResourceSample {
-        todo!()
+
+    /// Stdout lines so far, including the readiness line.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout.lock().to_vec()
     }
-    /// Wait (bounded) until stderr reached EOF so the last events are in.
-    pub async fn settle_logs(&self, _timeout: Duration) {
-        todo!()
+
+    /// Open fds / handles and CLOSE_WAIT sockets now (`None` where the
+    /// platform cannot tell or the process is gone); `t_ms` since spawn.
+    pub fn sample(&self, label: &str) -> ResourceSample {
+        let c = resources::sample(self.pid, &self.child);
+        ResourceSample {
+            label: label.to_string(),
+            fds: c.fds,
+            close_wait: c.close_wait,
+            t_ms: self.started.elapsed().as_millis() as u64,
+        }
     }
-    /// Kill the process (group) and reap it; returns how it ended.
+
+    /// Kill the process (group) and reap it; returns how it ended (`None` if
+    /// it could not be reaped within a few seconds). If it had already
+    /// exited, any leftover group members are still killed.
     pub async fn kill(&mut self) -> Option<ExitInfo> {
-        todo!()
+        self.group.kill();
+        if self.exit.is_none() {
+            // Redundant on Unix (killpg), the only kill on Windows without a Job.
+            let _ = self.child.start_kill();
+        }
+        self.wait_exit(KILL_REAP_TIMEOUT).await
     }
 }
 
-/// Kill every target process still running (Ctrl-C handler).
-pub fn kill_all() {}
+fn stderr_tail(stderr: &Collected<StderrState>) -> String {
+    let st = stderr.lock();
+    let mut parts: Vec<String> = st.lines.tail(EARLY_EXIT_STDERR_LINES);
+    parts.extend(
+        st.events
+            .tail(EARLY_EXIT_STDERR_LINES)
+            .iter()
+            .filter_map(|e| serde_json::to_string(e).ok()),
+    );
+    if parts.is_empty() {
+        "(empty)".to_string()
+    } else {
+        parts.join("\n")
+    }
+}
+
+/// Kill every target process still running (Ctrl-C handler). Safe to call
+/// from any thread at any time.
+pub fn kill_all() {
+    process::kill_all()
+}
+
+/// Pids of targets whose groups are still registered for [`kill_all`]
+/// (killed or dropped targets are removed).
+pub fn live_target_pids() -> Vec<u32> {
+    process::registered_pids()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_line_forms() {
+        assert_eq!(
+            parse_ready_line("LISTENING 127.0.0.1:80"),
+            Some(Ok("127.0.0.1:80".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_ready_line("  LISTENING   [::1]:9\r"),
+            Some(Ok("[::1]:9".parse().unwrap()))
+        );
+        assert_eq!(parse_ready_line("LISTENING nonsense"), Some(Err(())));
+        assert_eq!(parse_ready_line("LISTENING"), Some(Err(())));
+        assert_eq!(parse_ready_line("LISTENINGX 1.2.3.4:5"), None);
+        assert_eq!(parse_ready_line("starting up"), None);
+    }
+
+    #[test]
+    fn exit_descriptions() {
+        assert_eq!(
+            describe_exit(&ExitInfo {
+                code: Some(3),
+                signal: None
+            }),
+            "exit code 3"
+        );
+        assert_eq!(
+            describe_exit(&ExitInfo {
+                code: None,
+                signal: Some(11)
+            }),
+            "killed by signal 11 (SIGSEGV)"
+        );
+        assert_eq!(
+            describe_exit(&ExitInfo {
+                code: None,
+                signal: Some(64)
+            }),
+            "killed by signal 64"
+        );
+    }
+}

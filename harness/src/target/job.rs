@@ -1,0 +1,66 @@
+//! Windows Job object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`: closing the
+//! handle (our drop, or the harness dying) kills every process in it.
+//!
+//! Caveat: the child is assigned right after spawn, so a grandchild started
+//! in that short window escapes the Job (std cannot spawn suspended).
+
+use std::os::windows::io::RawHandle;
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+};
+
+pub(super) struct Job(HANDLE);
+
+// SAFETY: a Job handle is a kernel object handle usable from any thread.
+unsafe impl Send for Job {}
+unsafe impl Sync for Job {}
+
+impl Job {
+    pub(super) fn for_process(process: RawHandle) -> std::io::Result<Job> {
+        // SAFETY: FFI with valid (null) attribute/name pointers; the handle
+        // is owned by `Job` and closed exactly once in drop.
+        unsafe {
+            let h = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+            if h.is_null() {
+                return Err(std::io::Error::last_os_error());
+            }
+            let job = Job(h);
+            let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+            info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+            if SetInformationJobObject(
+                h,
+                JobObjectExtendedLimitInformation,
+                &info as *const _ as *const core::ffi::c_void,
+                std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+            ) == 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if AssignProcessToJobObject(h, process as HANDLE) == 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(job)
+        }
+    }
+
+    pub(super) fn raw(&self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Terminate every process of the Job whose handle value is `h`.
+pub(super) fn terminate_raw(h: usize) {
+    // SAFETY: callers pass the value of a Job handle that is still open
+    // (entries leave the registry before the handle is closed).
+    unsafe { TerminateJobObject(h as HANDLE, 1) };
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle.
+        unsafe { CloseHandle(self.0) };
+    }
+}

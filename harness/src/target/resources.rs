@@ -1,0 +1,150 @@
+//! Resource sampling of the target process: open fds / handles and TCP
+//! sockets in CLOSE_WAIT. The OS-specific part lives behind the `os` seam:
+//! each platform file provides `fn sample(pid, child) -> Counts`.
+
+use std::collections::HashSet;
+
+/// Raw counts; `None` when the platform (or the moment) cannot tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub fds: Option<u64>,
+    pub close_wait: Option<u64>,
+}
+
+#[cfg(target_os = "linux")]
+#[path = "resources/linux.rs"]
+mod os;
+
+#[cfg(target_os = "macos")]
+#[path = "resources/macos.rs"]
+mod os;
+
+#[cfg(windows)]
+#[path = "resources/windows.rs"]
+mod os;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+#[path = "resources/other.rs"]
+mod os;
+
+/// Sample the process `pid` (whose handle is `child`).
+pub(crate) fn sample(pid: u32, child: &tokio::process::Child) -> Counts {
+    os::sample(pid, child)
+}
+
+/// TCP state code of CLOSE_WAIT in `/proc/net/tcp` (`TCP_CLOSE_WAIT`).
+pub const TCP_CLOSE_WAIT: u8 = 0x08;
+
+/// One socket row of `/proc/net/tcp` or `/proc/net/tcp6`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpRow {
+    /// The `st` column (hex in the file).
+    pub state: u8,
+    /// The `inode` column.
+    pub inode: u64,
+}
+
+/// Parse the text of `/proc/net/tcp` / `/proc/net/tcp6`. The header line and
+/// malformed rows are skipped. Columns: `sl local rem st tx:rx tr:when
+/// retrnsmt uid timeout inode ...`; `st` is the 4th and `inode` the 10th
+/// whitespace-separated field.
+pub fn parse_proc_net_tcp(text: &str) -> Vec<TcpRow> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || !f[0].ends_with(':') {
+                return None;
+            }
+            let state = u8::from_str_radix(f[3], 16).ok()?;
+            let inode = f[9].parse().ok()?;
+            Some(TcpRow { state, inode })
+        })
+        .collect()
+}
+
+/// Number of rows in CLOSE_WAIT whose inode is one of `inodes` (inode 0
+/// means "no socket" in the file and never matches).
+pub fn count_close_wait(rows: &[TcpRow], inodes: &HashSet<u64>) -> u64 {
+    rows.iter()
+        .filter(|r| r.state == TCP_CLOSE_WAIT && r.inode != 0 && inodes.contains(&r.inode))
+        .count() as u64
+}
+
+/// `socket:[12345]` (a `/proc/PID/fd/N` link target) -> 12345.
+pub fn socket_inode(link: &str) -> Option<u64> {
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TCP: &str = "\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:C350 08 00000000:00000000 00:00000000 00000000  1000        0 5555 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:C350 0100007F:1F90 07 00000000:00000000 00:00000000 00000000  1000        0 0 1 0000000000000000 20 4 30 10 -1
+   3: 0100007F:1F91 0100007F:C351 08 00000000:00000000 00:00000000 00000000  1000        0 7777 1 0000000000000000 20 4 30 10 -1
+";
+
+    const TCP6: &str = "\
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:D431 08 00000000:00000000 00:00000000 00000000  1000        0 9001 1 0000000000000000 20 4 0 10 -1
+garbage line
+";
+
+    #[test]
+    fn parses_state_and_inode() {
+        let rows = parse_proc_net_tcp(TCP);
+        assert_eq!(
+            rows,
+            vec![
+                TcpRow {
+                    state: 0x0A,
+                    inode: 4242
+                },
+                TcpRow {
+                    state: 0x08,
+                    inode: 5555
+                },
+                TcpRow {
+                    state: 0x07,
+                    inode: 0
+                },
+                TcpRow {
+                    state: 0x08,
+                    inode: 7777
+                },
+            ]
+        );
+        assert_eq!(
+            parse_proc_net_tcp(TCP6),
+            vec![TcpRow {
+                state: 0x08,
+                inode: 9001
+            }]
+        );
+        assert!(parse_proc_net_tcp("").is_empty());
+    }
+
+    #[test]
+    fn counts_only_own_close_wait_sockets() {
+        let mut rows = parse_proc_net_tcp(TCP);
+        rows.extend(parse_proc_net_tcp(TCP6));
+        let own: HashSet<u64> = [4242, 5555, 9001, 0].into_iter().collect();
+        // 4242 listens, 7777 is someone else's, 0 never matches.
+        assert_eq!(count_close_wait(&rows, &own), 2);
+        assert_eq!(count_close_wait(&rows, &HashSet::new()), 0);
+    }
+
+    #[test]
+    fn socket_link_targets() {
+        assert_eq!(socket_inode("socket:[5555]"), Some(5555));
+        assert_eq!(socket_inode("pipe:[5555]"), None);
+        assert_eq!(socket_inode("/dev/null"), None);
+        assert_eq!(socket_inode("socket:[x]"), None);
+    }
+}

@@ -1,0 +1,34 @@
+//! Linux: everything from /proc.
+
+use super::{count_close_wait, parse_proc_net_tcp, socket_inode, Counts};
+use std::collections::HashSet;
+
+pub(super) fn sample(pid: u32, _child: &tokio::process::Child) -> Counts {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        // Gone (or not ours to read): nothing is known.
+        return Counts::default();
+    };
+    let mut fds = 0u64;
+    let mut inodes = HashSet::new();
+    for entry in dir.flatten() {
+        fds += 1;
+        if let Ok(target) = std::fs::read_link(entry.path()) {
+            if let Some(ino) = target.to_str().and_then(socket_inode) {
+                inodes.insert(ino);
+            }
+        }
+    }
+    // The process's own network namespace view.
+    let mut rows = Vec::new();
+    let mut any = false;
+    for file in ["tcp", "tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) {
+            any = true;
+            rows.extend(parse_proc_net_tcp(&text));
+        }
+    }
+    Counts {
+        fds: Some(fds),
+        close_wait: any.then(|| count_close_wait(&rows, &inodes)),
+    }
+}
