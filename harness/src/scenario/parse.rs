@@ -14,6 +14,7 @@
 //! bind = "127.0.0.1"   # optional loopback IP (127.0.0.0/8 or ::1), default 127.0.0.1
 //! ip_recverr = true    # optional, udp only
 //! max_fds = 64         # optional, 16..=1048576
+//! reply_delay_ms = 150 # optional, built-in servers wait this long before each reply
 //!
 //! actors = ["a", "b"]        # single clients: lowercase letters, digits, '-', '_'
 //! groups = { crowd = 50 }    # optional groups of N identical clients (1..=MAX_ACTOR_COUNT)
@@ -136,6 +137,7 @@ struct RawTarget {
     bind: Option<S<String>>,
     ip_recverr: Option<S<bool>>,
     max_fds: Option<S<u64>>,
+    reply_delay_ms: Option<S<u64>>,
     /// Accepted here too: `actors = ...` written after `[target]` lands in it.
     actors: Option<S<Vec<S<String>>>>,
     groups: Option<S<BTreeMap<S<String>, S<u64>>>>,
@@ -769,6 +771,10 @@ fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
         None => None,
         Some(v) => Some(check_range(v, "\"max_fds\"", MIN_MAX_FDS, MAX_MAX_FDS)?),
     };
+    let reply_delay_ms = match &t.reply_delay_ms {
+        None => None,
+        Some(v) => Some(check_range(v, "\"reply_delay_ms\"", 0, limits::MAX_WAIT_MS)?),
+    };
     Ok(TargetSpec {
         proto,
         mode,
@@ -776,6 +782,7 @@ fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
         options: ServerOptions {
             ip_recverr,
             max_fds,
+            reply_delay_ms,
         },
     })
 }
@@ -1362,6 +1369,7 @@ server = "survived"
                 bind: "127.0.0.2".into(),
                 options: ServerOptions {
                     ip_recverr: false,
+                    reply_delay_ms: None,
                     max_fds: Some(64),
                 },
             },
