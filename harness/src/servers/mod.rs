@@ -1,7 +1,28 @@
 //! Reference servers, run as child processes (`netrepro serve`): naive (what
 //! people really write) and hardened (the known fixes applied).
+//!
+//! `run` is the whole process: it binds, prints `LISTENING <addr>` on stdout,
+//! logs each handled error as one JSON `ServerEvent` line on stderr, and
+//! returns exit code 1 after logging the fatal event that stopped it.
+//!
+//! Modules: `log` (the stdout/stderr protocol), `sockopt` (every
+//! platform-specific socket option, behind one seam), `limits` (connection
+//! limit from RLIMIT_NOFILE), `accept` (hardened accept loop), `tcp_echo`,
+//! `tcp_forward`, `udp_echo`.
+
+mod accept;
+mod limits;
+pub mod log;
+mod sockopt;
+mod tcp_echo;
+mod tcp_forward;
+mod udp_echo;
 
 use crate::scenario::{Impl, Mode, Proto};
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -21,20 +42,148 @@ pub struct ServeArgs {
     /// Linux: IP_RECVERR on the UDP socket (ICMP errors surface on recv).
     #[arg(long)]
     pub ip_recverr: bool,
+    /// Hardened TCP: most concurrent connections (lowered further to fit the
+    /// soft RLIMIT_NOFILE on Unix).
+    #[arg(long, default_value_t = 256)]
+    pub max_conns: usize,
+    /// Hardened TCP: close a connection after this long without traffic.
+    #[arg(long, default_value_t = 10_000)]
+    pub idle_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ImplArg { Naive, Hardened }
+pub enum ImplArg {
+    Naive,
+    Hardened,
+}
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ProtoArg { Tcp, Udp }
+pub enum ProtoArg {
+    Tcp,
+    Udp,
+}
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ModeArg { Echo, Forward }
+pub enum ModeArg {
+    Echo,
+    Forward,
+}
 
-impl From<ImplArg> for Impl { fn from(a: ImplArg) -> Impl { match a { ImplArg::Naive => Impl::Naive, ImplArg::Hardened => Impl::Hardened } } }
-impl From<ProtoArg> for Proto { fn from(a: ProtoArg) -> Proto { match a { ProtoArg::Tcp => Proto::Tcp, ProtoArg::Udp => Proto::Udp } } }
-impl From<ModeArg> for Mode { fn from(a: ModeArg) -> Mode { match a { ModeArg::Echo => Mode::Echo, ModeArg::Forward => Mode::Forward } } }
+impl From<ImplArg> for Impl {
+    fn from(a: ImplArg) -> Impl {
+        match a {
+            ImplArg::Naive => Impl::Naive,
+            ImplArg::Hardened => Impl::Hardened,
+        }
+    }
+}
+impl From<ProtoArg> for Proto {
+    fn from(a: ProtoArg) -> Proto {
+        match a {
+            ProtoArg::Tcp => Proto::Tcp,
+            ProtoArg::Udp => Proto::Udp,
+        }
+    }
+}
+impl From<ModeArg> for Mode {
+    fn from(a: ModeArg) -> Mode {
+        match a {
+            ModeArg::Echo => Mode::Echo,
+            ModeArg::Forward => Mode::Forward,
+        }
+    }
+}
 
-/// Run a server until it dies; returns the process exit code.
-pub fn run(_args: ServeArgs) -> std::process::ExitCode {
-    todo!()
+/// The error a server dies from, with the operation that raised it.
+#[derive(Debug)]
+pub struct Fatal {
+    pub op: &'static str,
+    pub err: io::Error,
+}
+
+impl Fatal {
+    /// `map_err` helper: `.map_err(Fatal::op("accept"))?`.
+    pub fn op(op: &'static str) -> impl FnOnce(io::Error) -> Fatal {
+        move |err| Fatal { op, err }
+    }
+}
+
+/// Run a server until it dies; returns the process exit code
+/// (1 after a fatal error, 2 for a bad command line).
+pub fn run(args: ServeArgs) -> ExitCode {
+    log::start_clock();
+    if matches!(args.mode, ModeArg::Forward) {
+        if matches!(args.proto, ProtoArg::Udp) {
+            eprintln!("netrepro serve: --mode forward is TCP only");
+            return ExitCode::from(2);
+        }
+        if args.upstream.is_none() {
+            eprintln!("netrepro serve: --mode forward needs --upstream ADDR");
+            return ExitCode::from(2);
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            log::event("runtime", &err, true);
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(serve(args));
+    // Tasks may still sit in reads; the process is ending anyway.
+    rt.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(fatal) => {
+            log::event(fatal.op, &fatal.err, true);
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Fatal> {
+    let addr = SocketAddr::new(args.bind, args.port);
+    let idle = Duration::from_millis(args.idle_timeout_ms.max(1));
+    match (args.proto, args.mode) {
+        (ProtoArg::Tcp, mode) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(Fatal::op("bind"))?;
+            log::listening(listener.local_addr().map_err(Fatal::op("bind"))?);
+            let upstream = args.upstream;
+            match (args.impl_, mode, upstream) {
+                (ImplArg::Naive, ModeArg::Echo, _) => tcp_echo::naive(listener).await,
+                (ImplArg::Hardened, ModeArg::Echo, _) => {
+                    let max = limits::conn_limit(args.max_conns, 1);
+                    tcp_echo::hardened(listener, max, idle).await
+                }
+                (ImplArg::Naive, ModeArg::Forward, Some(up)) => {
+                    tcp_forward::naive(listener, up).await
+                }
+                (ImplArg::Hardened, ModeArg::Forward, Some(up)) => {
+                    let max = limits::conn_limit(args.max_conns, 2);
+                    tcp_forward::hardened(listener, up, max, idle).await
+                }
+                (_, ModeArg::Forward, None) => unreachable!("checked in run"),
+            }
+        }
+        (ProtoArg::Udp, _) => {
+            let hardened = matches!(args.impl_, ImplArg::Hardened);
+            let sock = udp_echo::bind(addr, |s| {
+                udp_echo::apply_ip_recverr(s, addr, args.ip_recverr);
+                if hardened {
+                    udp_echo::harden_socket(s);
+                }
+            })
+            .map_err(Fatal::op("bind"))?;
+            log::listening(sock.local_addr().map_err(Fatal::op("bind"))?);
+            if hardened {
+                udp_echo::hardened(sock).await
+            } else {
+                udp_echo::naive(sock).await
+            }
+        }
+    }
 }

@@ -1,0 +1,21 @@
+//! Platform socket options behind one seam. Everything OS-specific the
+//! reference servers need lives here; callers never use `cfg`.
+//!
+//! - `set_ip_recverr`: Linux IP_RECVERR / IPV6_RECVERR, so ICMP errors reach
+//!   an unconnected UDP socket (next recv fails ECONNREFUSED) — what Windows
+//!   does by default. Unsupported elsewhere.
+//! - `drain_error_queue`: Linux MSG_ERRQUEUE drain (queued ICMP reports are
+//!   charged to the receive buffer; a hardened server empties the queue).
+//! - `disable_udp_connreset` / `disable_udp_netreset`: Windows
+//!   SIO_UDP_CONNRESET / SIO_UDP_NETRESET = FALSE; no-ops elsewhere.
+//! - `nofile_soft_limit`: current soft RLIMIT_NOFILE (Unix), `None` on Windows.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
