@@ -15,7 +15,11 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "netrepro", version, about = "Run client-disconnect and abort scenarios against real TCP/UDP servers and report which errors came up where")]
+#[command(
+    name = "netrepro",
+    version,
+    about = "Run client-disconnect and abort scenarios against real TCP/UDP servers and report which errors came up where"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub cmd: Cmd,
@@ -113,7 +117,11 @@ fn list(paths: &[PathBuf]) -> u8 {
             if e.server.is_empty() {
                 "unverified".to_string()
             } else {
-                e.server.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+                e.server
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|")
             }
         };
         println!(
@@ -187,7 +195,10 @@ fn run(args: RunArgs) -> u8 {
         }
     };
     let cfg = RunConfig::new(exe);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -3,13 +3,13 @@
 //! scenario -> runner -> target + client actors -> observations -> verdict -> report.
 //! See `../shared/DESIGN.md` and README.md.
 
+pub mod cli;
+pub mod client;
 pub mod errors;
 pub mod observe;
+pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod servers;
 pub mod target;
-pub mod client;
-pub mod report;
-pub mod runner;
 pub mod verdict;
-pub mod cli;

@@ -34,10 +34,16 @@ pub fn describe(outcome: &StepOutcome) -> String {
         StepOutcome::Ok { bytes } => format!("ok ({bytes} B)"),
         StepOutcome::Eof { bytes } => format!("eof after {bytes} B"),
         StepOutcome::Error { bytes, error } => match error.raw {
-            Some(raw) => format!("{} ({}, {raw}) after {bytes} B", error.name, error.class.as_str()),
+            Some(raw) => format!(
+                "{} ({}, {raw}) after {bytes} B",
+                error.name,
+                error.class.as_str()
+            ),
             None => format!("{} ({}) after {bytes} B", error.name, error.class.as_str()),
         },
-        StepOutcome::Timeout { bytes, after_ms } => format!("timeout after {after_ms} ms, {bytes} B"),
+        StepOutcome::Timeout { bytes, after_ms } => {
+            format!("timeout after {after_ms} ms, {bytes} B")
+        }
         StepOutcome::Skipped { reason } => format!("skipped: {reason}"),
     }
 }
@@ -45,7 +51,12 @@ pub fn describe(outcome: &StepOutcome) -> String {
 /// Every way the observation differs from the expectation; empty = pass.
 /// An expectation without a server verdict is "unverified" and only checks
 /// the parts it states.
-pub fn diff(expect: &Expectation, verdict: Verdict, steps: &[StepRecord], events: &[ServerEvent]) -> Vec<String> {
+pub fn diff(
+    expect: &Expectation,
+    verdict: Verdict,
+    steps: &[StepRecord],
+    events: &[ServerEvent],
+) -> Vec<String> {
     let mut out = Vec::new();
     if !expect.server.is_empty() && !expect.server.contains(&verdict) {
         out.push(format!(
@@ -59,14 +70,24 @@ pub fn diff(expect: &Expectation, verdict: Verdict, steps: &[StepRecord], events
             let seen: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
             out.push(format!(
                 "server_errors: expected an error matching {m:?}; server reported {}",
-                if seen.is_empty() { "none".to_string() } else { join(seen.into_iter()) }
+                if seen.is_empty() {
+                    "none".to_string()
+                } else {
+                    join(seen.into_iter())
+                }
             ));
         }
     }
     for (id, matchers) in &expect.steps {
-        let recs: Vec<&StepRecord> = steps.iter().filter(|r| r.id.as_deref() == Some(id)).collect();
+        let recs: Vec<&StepRecord> = steps
+            .iter()
+            .filter(|r| r.id.as_deref() == Some(id))
+            .collect();
         if recs.is_empty() {
-            out.push(format!("step {id}: expected {}, but it did not run", join(matchers.iter().map(String::as_str))));
+            out.push(format!(
+                "step {id}: expected {}, but it did not run",
+                join(matchers.iter().map(String::as_str))
+            ));
         }
         for r in recs {
             if !matchers.iter().any(|m| outcome_matches(m, &r.outcome)) {
@@ -124,8 +145,20 @@ mod tests {
         assert!(!outcome_matches("WSAECONNRESET", &reset));
         assert!(!outcome_matches("eof", &reset));
         assert!(outcome_matches("eof", &StepOutcome::Eof { bytes: 3 }));
-        assert!(outcome_matches("timeout", &StepOutcome::Timeout { bytes: 0, after_ms: 5 }));
-        assert!(!outcome_matches("ok", &StepOutcome::Timeout { bytes: 0, after_ms: 5 }));
+        assert!(outcome_matches(
+            "timeout",
+            &StepOutcome::Timeout {
+                bytes: 0,
+                after_ms: 5
+            }
+        ));
+        assert!(!outcome_matches(
+            "ok",
+            &StepOutcome::Timeout {
+                bytes: 0,
+                after_ms: 5
+            }
+        ));
     }
 
     #[test]
@@ -133,13 +166,30 @@ mod tests {
         let expect = Expectation {
             server: vec![Verdict::Crashed],
             server_errors: vec!["refused".into()],
-            steps: [("reply".to_string(), vec!["eof".to_string(), "reset".to_string()])].into(),
+            steps: [(
+                "reply".to_string(),
+                vec!["eof".to_string(), "reset".to_string()],
+            )]
+            .into(),
         };
-        let d = diff(&expect, Verdict::Survived, &[rec("reply", StepOutcome::Timeout { bytes: 0, after_ms: 1000 })], &[]);
+        let d = diff(
+            &expect,
+            Verdict::Survived,
+            &[rec(
+                "reply",
+                StepOutcome::Timeout {
+                    bytes: 0,
+                    after_ms: 1000,
+                },
+            )],
+            &[],
+        );
         assert_eq!(d.len(), 3, "{d:?}");
         assert!(d[0].starts_with("server: expected crashed, got survived"));
         assert!(d[1].contains("\"refused\"") && d[1].ends_with("none"));
-        assert!(d[2].contains("step reply (line 7, a#0)") && d[2].contains("timeout after 1000 ms"));
+        assert!(
+            d[2].contains("step reply (line 7, a#0)") && d[2].contains("timeout after 1000 ms")
+        );
     }
 
     #[test]
@@ -147,7 +197,11 @@ mod tests {
         let expect = Expectation {
             server: vec![Verdict::Survived, Verdict::Leaked],
             server_errors: vec!["ECONNRESET".into()],
-            steps: [("reply".to_string(), vec!["eof".to_string(), "reset".to_string()])].into(),
+            steps: [(
+                "reply".to_string(),
+                vec!["eof".to_string(), "reset".to_string()],
+            )]
+            .into(),
         };
         let ev = ServerEvent {
             op: "recv".into(),

@@ -33,10 +33,18 @@ server = "survived"
 #[test]
 fn validate_accepts_the_shipped_catalog() {
     let out = netrepro()
-        .args(["validate", concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios")])
+        .args([
+            "validate",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"),
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -56,7 +64,11 @@ fn validate_names_file_line_and_column_and_exits_2() {
 fn validate_reports_every_broken_file() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.toml", "name = \n");
-    write(dir.path(), "b.toml", &VALID.replace("proto = \"tcp\"", "proto = \"sctp\""));
+    write(
+        dir.path(),
+        "b.toml",
+        &VALID.replace("proto = \"tcp\"", "proto = \"sctp\""),
+    );
     write(dir.path(), "c.toml", VALID);
     let out = netrepro().arg("validate").arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -68,9 +80,15 @@ fn validate_reports_every_broken_file() {
 
 #[test]
 fn missing_path_and_bad_flags_exit_2() {
-    let out = netrepro().args(["run", "/nonexistent/netrepro"]).output().unwrap();
+    let out = netrepro()
+        .args(["run", "/nonexistent/netrepro"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = netrepro().args(["run", "--impl", "clever"]).output().unwrap();
+    let out = netrepro()
+        .args(["run", "--impl", "clever"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -79,8 +97,14 @@ fn run_writes_a_report_and_exits_1_on_a_broken_expectation() {
     let dir = tempfile::tempdir().unwrap();
     // Hardened survives an RST before data; claiming it crashes must fail.
     let wrong = VALID
-        .replace("[expect.hardened]\nserver = \"survived\"", "[expect.hardened]\nserver = \"crashed\"")
-        .replace("op = \"connect\"\n", "op = \"connect\"\n[[steps]]\nactor = \"a\"\nop = \"abort\"\n");
+        .replace(
+            "[expect.hardened]\nserver = \"survived\"",
+            "[expect.hardened]\nserver = \"crashed\"",
+        )
+        .replace(
+            "op = \"connect\"\n",
+            "op = \"connect\"\n[[steps]]\nactor = \"a\"\nop = \"abort\"\n",
+        );
     let p = write(dir.path(), "wrong.toml", &wrong);
     let report = dir.path().join("out/report.json");
     let out = netrepro()
@@ -92,12 +116,19 @@ fn run_writes_a_report_and_exits_1_on_a_broken_expectation() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("server: expected crashed, got survived"), "{stdout}");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        stdout.contains("server: expected crashed, got survived"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["schema_version"], 1);
     assert_eq!(json["complete"], true);
     assert_eq!(json["summary"]["total"], 2);
     assert_eq!(json["summary"]["failed"], 1);
     let results = json["results"].as_array().unwrap();
-    assert!(results.iter().all(|r| r["verdict"] == "survived"), "{results:?}");
+    assert!(
+        results.iter().all(|r| r["verdict"] == "survived"),
+        "{results:?}"
+    );
 }

@@ -466,9 +466,15 @@ mod linux {
         // The client->upstream task saw the RST and returned ...
         let ev = server.wait_event("recv reset", |e| e.op == "recv").await;
         assert_eq!((ev.class, ev.fatal), (ErrorClass::Reset, false));
-        // ... and dropping its write half sent the upstream a FIN ...
-        read_eof(&mut up).await;
-        // ... but the sibling still blocks on the upstream read, holding both
+        // ... without telling anyone: the upstream sees neither FIN nor RST
+        // (over a bounded window) ...
+        let mut one = [0u8; 1];
+        let quiet = timeout(Duration::from_millis(300), up.read(&mut one)).await;
+        assert!(
+            quiet.is_err(),
+            "upstream must not hear of the abort: {quiet:?}"
+        );
+        // ... and the sibling still blocks on the upstream read, holding both
         // sockets: nothing else can free them while the upstream stays open.
         // Observe over a bounded window that the count does not come back.
         let window = tokio::time::Instant::now() + Duration::from_millis(500);

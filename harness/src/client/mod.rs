@@ -61,7 +61,11 @@ async fn drain_then_close(mut stream: TcpStream) {
 }
 
 impl Session {
-    pub fn new(scenario: &Scenario, server: SocketAddr, upstream: Option<Arc<TcpListener>>) -> Session {
+    pub fn new(
+        scenario: &Scenario,
+        server: SocketAddr,
+        upstream: Option<Arc<TcpListener>>,
+    ) -> Session {
         let mut socks = BTreeMap::new();
         let mut kinds = BTreeMap::new();
         for a in &scenario.actors {
@@ -135,7 +139,11 @@ impl Session {
             tokio::time::sleep_until(bounded(Duration::from_millis(ms))).await;
             return StepOutcome::Ok { bytes: 0 };
         }
-        let kind = self.kinds.get(&step.actor).copied().unwrap_or(ActorKind::Client);
+        let kind = self
+            .kinds
+            .get(&step.actor)
+            .copied()
+            .unwrap_or(ActorKind::Client);
         let salt = salt(&step.actor, member);
         let server = self.server;
         let proto = self.proto;
@@ -162,19 +170,24 @@ impl Session {
                     Err(o) => o,
                 }
             }
-            (Op::Connect, ActorKind::Client, Proto::Tcp) => match tcp::connect(server, bounded(CONNECT_TIMEOUT)).await {
-                Ok(s) => {
-                    *slot = Sock::Tcp(s);
-                    StepOutcome::Ok { bytes: 0 }
+            (Op::Connect, ActorKind::Client, Proto::Tcp) => {
+                match tcp::connect(server, bounded(CONNECT_TIMEOUT)).await {
+                    Ok(s) => {
+                        *slot = Sock::Tcp(s);
+                        StepOutcome::Ok { bytes: 0 }
+                    }
+                    Err(o) => {
+                        *slot = Sock::None;
+                        o
+                    }
                 }
-                Err(o) => {
-                    *slot = Sock::None;
-                    o
-                }
-            },
+            }
             (Op::Bind, _, Proto::Udp) => match udp::bind(server).await {
                 Ok(sock) => {
-                    *slot = Sock::Udp { sock, connected: false };
+                    *slot = Sock::Udp {
+                        sock,
+                        connected: false,
+                    };
                     StepOutcome::Ok { bytes: 0 }
                 }
                 Err(e) => io_error(&e),
@@ -183,7 +196,9 @@ impl Session {
                 if let Err(o) = ensure_udp(slot, server).await {
                     return o;
                 }
-                let Sock::Udp { sock, connected } = slot else { unreachable!() };
+                let Sock::Udp { sock, connected } = slot else {
+                    unreachable!()
+                };
                 match sock.connect(server).await {
                     Ok(()) => {
                         *connected = true;
@@ -201,7 +216,9 @@ impl Session {
                 }
                 match slot {
                     Sock::Tcp(s) => tcp::send(s, &data, bounded(SEND_TIMEOUT)).await,
-                    Sock::Udp { sock, connected } => udp::send(sock, *connected, server, &data).await,
+                    Sock::Udp { sock, connected } => {
+                        udp::send(sock, *connected, server, &data).await
+                    }
                     Sock::None => no_socket(&step.actor),
                 }
             }
@@ -236,13 +253,18 @@ impl Session {
 async fn ensure_udp(slot: &mut Sock, server: SocketAddr) -> Result<(), StepOutcome> {
     if !matches!(slot, Sock::Udp { .. }) {
         let sock = udp::bind(server).await.map_err(|e| io_error(&e))?;
-        *slot = Sock::Udp { sock, connected: false };
+        *slot = Sock::Udp {
+            sock,
+            connected: false,
+        };
     }
     Ok(())
 }
 
 fn salt(actor: &str, member: u32) -> u32 {
-    actor.bytes().fold(member, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+    actor
+        .bytes()
+        .fold(member, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
 }
 
 fn io_error(e: &std::io::Error) -> StepOutcome {
@@ -257,5 +279,7 @@ fn skipped(reason: String) -> StepOutcome {
 }
 
 fn no_socket(actor: &str) -> StepOutcome {
-    skipped(format!("actor {actor:?} has no open socket here (not connected, or already closed)"))
+    skipped(format!(
+        "actor {actor:?} has no open socket here (not connected, or already closed)"
+    ))
 }

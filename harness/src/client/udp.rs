@@ -39,7 +39,12 @@ pub async fn send(sock: &UdpSocket, connected: bool, to: SocketAddr, data: &[u8]
     }
 }
 
-pub async fn recv(sock: &UdpSocket, connected: bool, mode: RecvMode, deadline: Instant) -> StepOutcome {
+pub async fn recv(
+    sock: &UdpSocket,
+    connected: bool,
+    mode: RecvMode,
+    deadline: Instant,
+) -> StepOutcome {
     let started = Instant::now();
     let cap = match mode {
         RecvMode::Exact(n) => n,
@@ -49,7 +54,10 @@ pub async fn recv(sock: &UdpSocket, connected: bool, mode: RecvMode, deadline: I
     let r = if connected {
         timeout_at(deadline, sock.recv(&mut buf[..cap])).await
     } else {
-        timeout_at(deadline, async { sock.recv_from(&mut buf[..cap]).await.map(|(n, _)| n) }).await
+        timeout_at(deadline, async {
+            sock.recv_from(&mut buf[..cap]).await.map(|(n, _)| n)
+        })
+        .await
     };
     match r {
         Ok(Ok(n)) => StepOutcome::Ok { bytes: n },

@@ -4,19 +4,43 @@
 use super::model::{Report, ResultRecord};
 use std::fmt::Write;
 
-const HEADERS: [&str; 8] = ["scenario", "impl", "verdict", "expected", "client errors", "server errors", "time", "result"];
+const HEADERS: [&str; 8] = [
+    "scenario",
+    "impl",
+    "verdict",
+    "expected",
+    "client errors",
+    "server errors",
+    "time",
+    "result",
+];
 
 fn row(r: &ResultRecord) -> [String; 8] {
-    let verdict = r.verdict.map_or("not run".to_string(), |v| v.as_str().to_string());
+    let verdict = r
+        .verdict
+        .map_or("not run".to_string(), |v| v.as_str().to_string());
     let expected = if r.expected.is_empty() {
         "unverified".to_string()
     } else {
-        r.expected.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+        r.expected
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("|")
     };
-    let client = r.client_errors().iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(" ");
+    let client = r
+        .client_errors()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut server: Vec<String> = Vec::new();
     for e in &r.server_errors {
-        let name = if e.fatal { format!("{}!", e.name) } else { e.name.clone() };
+        let name = if e.fatal {
+            format!("{}!", e.name)
+        } else {
+            e.name.clone()
+        };
         if !server.contains(&name) {
             server.push(name);
         }
@@ -52,7 +76,11 @@ pub fn render(report: &Report) -> String {
     }
     let mut out = String::new();
     let line = |cells: &[String; 8], out: &mut String| {
-        let parts: Vec<String> = cells.iter().zip(widths.iter()).map(|(c, w)| format!("{c:<w$}")).collect();
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(widths.iter())
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         let _ = writeln!(out, "{}", parts.join("  ").trim_end());
     };
     line(&HEADERS.map(String::from), &mut out);
@@ -60,10 +88,13 @@ pub fn render(report: &Report) -> String {
         line(r, &mut out);
     }
     for r in report.results.iter().filter(|r| !r.passed) {
-        let _ = writeln!(out, "\nFAIL {} [{}] ({})", r.scenario.name, r.impl_.as_str(), r.scenario.path);
-        if let Some(e) = &r.setup_error {
-            let _ = writeln!(out, "  setup: {e}");
-        }
+        let _ = writeln!(
+            out,
+            "\nFAIL {} [{}] ({})",
+            r.scenario.name,
+            r.impl_.as_str(),
+            r.scenario.path
+        );
         for d in &r.diff {
             let _ = writeln!(out, "  {d}");
         }
@@ -75,7 +106,11 @@ pub fn render(report: &Report) -> String {
         s.total,
         s.passed,
         s.failed,
-        s.by_verdict.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        s.by_verdict
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     out
 }

@@ -111,7 +111,11 @@ fn settled(base: &ResourceSample, now: &ResourceSample) -> bool {
 }
 
 /// Poll the server's resources until they are back to `base` or `limit` passes.
-async fn settle(target: &RunningTarget, base: &ResourceSample, limit: Duration) -> (ResourceSample, bool) {
+async fn settle(
+    target: &RunningTarget,
+    base: &ResourceSample,
+    limit: Duration,
+) -> (ResourceSample, bool) {
     let deadline = Instant::now() + limit;
     loop {
         let s = target.sample("settled");
@@ -128,7 +132,11 @@ async fn settle(target: &RunningTarget, base: &ResourceSample, limit: Duration) 
 /// Run one scenario against one built-in implementation.
 pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord {
     let started = Instant::now();
-    let expect = sc.expect.get(&imp).map(|e| e.resolve(cfg.os)).unwrap_or_default();
+    let expect = sc
+        .expect
+        .get(&imp)
+        .map(|e| e.resolve(cfg.os))
+        .unwrap_or_default();
     let mut rec = ResultRecord {
         scenario: info(sc),
         impl_: imp,
@@ -184,7 +192,14 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
     let mut served = false;
     if exit.is_none() {
         let delay = Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0));
-        let p = probe::probe(sc.target.proto, sc.target.mode, target.addr(), upstream.clone(), cfg.probe_timeout + delay).await;
+        let p = probe::probe(
+            sc.target.proto,
+            sc.target.mode,
+            target.addr(),
+            upstream.clone(),
+            cfg.probe_timeout + delay,
+        )
+        .await;
         served = p.served;
         if !served {
             exit = target.wait_exit(cfg.exit_grace).await;

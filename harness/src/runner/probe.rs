@@ -47,7 +47,10 @@ pub async fn probe(
         task.abort();
     }
     ProbeResult {
-        served: outcome == (StepOutcome::Ok { bytes: PAYLOAD.len() }),
+        served: outcome
+            == (StepOutcome::Ok {
+                bytes: PAYLOAD.len(),
+            }),
         outcome,
         elapsed_ms: started.elapsed().as_millis() as u64,
     }

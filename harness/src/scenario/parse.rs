@@ -773,7 +773,18 @@ fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
     };
     let reply_delay_ms = match &t.reply_delay_ms {
         None => None,
-        Some(v) => Some(check_range(v, "\"reply_delay_ms\"", 0, limits::MAX_WAIT_MS)?),
+        Some(v) if mode == Mode::Forward => {
+            return verr(
+                v.span(),
+                "\"reply_delay_ms\" applies to echo servers only, found mode = \"forward\"",
+            )
+        }
+        Some(v) => Some(check_range(
+            v,
+            "\"reply_delay_ms\"",
+            0,
+            limits::MAX_WAIT_MS,
+        )?),
     };
     Ok(TargetSpec {
         proto,

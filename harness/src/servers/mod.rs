@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Hardened TCP: close a connection after this long without traffic.
     #[arg(long, default_value_t = 10_000)]
     pub idle_timeout_ms: u64,
+    /// Echo servers: wait this long before each reply, like a server doing
+    /// real work (makes "the reply reaches a client that already left" certain).
+    #[arg(long, default_value_t = 0)]
+    pub reply_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -89,6 +93,13 @@ impl From<ModeArg> for Mode {
             ModeArg::Echo => Mode::Echo,
             ModeArg::Forward => Mode::Forward,
         }
+    }
+}
+
+/// Wait before a reply (the `--reply-delay-ms` option); no-op when zero.
+async fn reply_delay(delay: Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
 }
 
@@ -146,6 +157,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Fatal> {
     let addr = SocketAddr::new(args.bind, args.port);
     let idle = Duration::from_millis(args.idle_timeout_ms.max(1));
+    let delay = Duration::from_millis(args.reply_delay_ms);
     match (args.proto, args.mode) {
         (ProtoArg::Tcp, mode) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -154,10 +166,10 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
             log::listening(listener.local_addr().map_err(Fatal::op("bind"))?);
             let upstream = args.upstream;
             match (args.impl_, mode, upstream) {
-                (ImplArg::Naive, ModeArg::Echo, _) => tcp_echo::naive(listener).await,
+                (ImplArg::Naive, ModeArg::Echo, _) => tcp_echo::naive(listener, delay).await,
                 (ImplArg::Hardened, ModeArg::Echo, _) => {
                     let max = limits::conn_limit(args.max_conns, 1);
-                    tcp_echo::hardened(listener, max, idle).await
+                    tcp_echo::hardened(listener, max, idle, delay).await
                 }
                 (ImplArg::Naive, ModeArg::Forward, Some(up)) => {
                     tcp_forward::naive(listener, up).await
@@ -180,9 +192,9 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
             .map_err(Fatal::op("bind"))?;
             log::listening(sock.local_addr().map_err(Fatal::op("bind"))?);
             if hardened {
-                udp_echo::hardened(sock).await
+                udp_echo::hardened(sock, delay).await
             } else {
-                udp_echo::naive(sock).await
+                udp_echo::naive(sock, delay).await
             }
         }
     }

@@ -8,18 +8,20 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
 const BUF: usize = 16 * 1024;
 
-/// What people write: connect upstream, split both, spawn one copy task per
-/// direction. A task that ends (EOF or error) just returns; it neither
-/// closes the other direction nor tells its sibling. (Dropping tokio's
-/// `OwnedWriteHalf` does send a FIN on that socket, but the socket itself
-/// stays open while the sibling task holds the read half.)
+/// What people write, modelled on Natter's ForwardSocket: connect upstream,
+/// then one task per direction, both sharing the two sockets (Natter's two
+/// threads share them the same way). A task that ends (EOF or error) drops
+/// its references and returns; it neither shuts down the other direction nor
+/// tells its sibling, which stays blocked on its read and keeps both sockets
+/// open until its own peer sends or closes. No FIN reaches anyone: the leak
+/// (and the CLOSE_WAIT when a peer did close) is the forwarder's.
 pub async fn naive(listener: TcpListener, upstream: SocketAddr) -> Result<(), Fatal> {
     loop {
         let (client, _) = listener.accept().await.map_err(Fatal::op("accept"))?;
@@ -31,23 +33,33 @@ pub async fn naive(listener: TcpListener, upstream: SocketAddr) -> Result<(), Fa
                     return;
                 }
             };
-            let (cr, cw) = client.into_split();
-            let (ur, uw) = up.into_split();
-            tokio::spawn(naive_copy(cr, uw));
-            tokio::spawn(naive_copy(ur, cw));
+            let (client, up) = (Arc::new(client), Arc::new(up));
+            tokio::spawn(naive_copy(client.clone(), up.clone()));
+            tokio::spawn(naive_copy(up, client));
         });
     }
 }
 
-async fn naive_copy(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
+async fn naive_copy(from: Arc<TcpStream>, to: Arc<TcpStream>) {
     let mut buf = vec![0u8; BUF];
     let result: Result<(), (&str, io::Error)> = async {
         loop {
-            let n = from.read(&mut buf).await.map_err(|e| ("recv", e))?;
-            if n == 0 {
-                return Ok(());
+            from.readable().await.map_err(|e| ("recv", e))?;
+            let n = match from.try_read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(("recv", e)),
+            };
+            let mut sent = 0;
+            while sent < n {
+                to.writable().await.map_err(|e| ("send", e))?;
+                match to.try_write(&buf[sent..n]) {
+                    Ok(m) => sent += m,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Err(("send", e)),
+                }
             }
-            to.write_all(&buf[..n]).await.map_err(|e| ("send", e))?;
         }
     }
     .await;

@@ -36,13 +36,14 @@ pub fn apply_ip_recverr(sock: &Socket, addr: SocketAddr, wanted: bool) {
 }
 
 /// What people write: a 2048-byte buffer and `?` on recv_from and send_to.
-pub async fn naive(sock: UdpSocket) -> Result<(), Fatal> {
+pub async fn naive(sock: UdpSocket, delay: Duration) -> Result<(), Fatal> {
     let mut buf = [0u8; 2048];
     loop {
         let (n, peer) = sock
             .recv_from(&mut buf)
             .await
             .map_err(Fatal::op("recv_from"))?;
+        super::reply_delay(delay).await;
         sock.send_to(&buf[..n], peer)
             .await
             .map_err(Fatal::op("send_to"))?;
@@ -64,7 +65,7 @@ pub fn harden_socket(sock: &Socket) {
 
 /// 64 KiB buffer; every error is logged (rate-limited when it repeats) and
 /// the loop goes on. Never exits.
-pub async fn hardened(sock: UdpSocket) -> Result<(), Fatal> {
+pub async fn hardened(sock: UdpSocket, delay: Duration) -> Result<(), Fatal> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut recv_repeats = RepeatLimiter::new(100, 1000);
     let mut send_repeats = RepeatLimiter::new(100, 1000);
@@ -72,6 +73,7 @@ pub async fn hardened(sock: UdpSocket) -> Result<(), Fatal> {
         match sock.recv_from(&mut buf).await {
             Ok((n, peer)) => {
                 recv_repeats.reset();
+                super::reply_delay(delay).await;
                 match sock.send_to(&buf[..n], peer).await {
                     Ok(_) => send_repeats.reset(),
                     Err(err) => {
