@@ -218,6 +218,8 @@ fn run(args: RunArgs) -> u8 {
         });
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
+        // A report exists from the start: an interrupted run still leaves one.
+        write_report(&report_path, &rep);
         let total = scenarios.len() * impls.len();
         for sc in &scenarios {
             for &imp in &impls {

@@ -132,3 +132,105 @@ fn run_writes_a_report_and_exits_1_on_a_broken_expectation() {
         "{results:?}"
     );
 }
+
+/// Ctrl-C in the middle of a run: the server being tested is killed, the
+/// run exits 130, and the report keeps the results finished so far.
+#[cfg(target_os = "linux")]
+#[test]
+fn interrupted_run_kills_its_servers_and_keeps_a_partial_report() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a-quick.toml", VALID);
+    let slow = VALID.replace("name = \"ok\"", "name = \"slow\"").replace(
+        "op = \"connect\"\n",
+        "op = \"connect\"\n[[steps]]\nop = \"wait\"\nms = 10000\n",
+    );
+    write(dir.path(), "b-slow.toml", &slow);
+    let report = dir.path().join("r.json");
+    let mut child = netrepro()
+        .args(["run", "--impl", "naive"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run_pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a progress line").unwrap();
+    assert!(first.contains("PASS") && first.contains(" ok "), "{first}");
+
+    // Wait (bounded) until the slow scenario's server is running.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let servers = loop {
+        let kids = children_of(run_pid);
+        if !kids.is_empty() {
+            break kids;
+        }
+        assert!(Instant::now() < deadline, "no server process appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    unsafe { libc::kill(run_pid as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "run did not stop after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    for pid in servers {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) {
+            assert!(Instant::now() < deadline, "server {pid} outlived the run");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["complete"], false);
+    assert_eq!(json["results"].as_array().unwrap().len(), 1);
+    assert_eq!(json["results"][0]["scenario"]["name"], "ok");
+}
+
+#[cfg(target_os = "linux")]
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Running or sleeping (a zombie or a vanished pid is not alive).
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().chars().next())
+        })
+        .flatten()
+        .is_some_and(|c| !matches!(c, 'Z' | 'X' | 'x'))
+}

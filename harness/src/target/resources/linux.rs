@@ -4,6 +4,10 @@ use super::{count_close_wait, parse_proc_net_tcp, socket_inode, Counts};
 use std::collections::HashSet;
 
 pub(super) fn sample(pid: u32, _child: &tokio::process::Child) -> Counts {
+    if exited(pid) {
+        // A zombie's fd table is empty: that is not "0 fds", it is unknown.
+        return Counts::default();
+    }
     let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         // Gone (or not ours to read): nothing is known.
         return Counts::default();
@@ -31,4 +35,16 @@ pub(super) fn sample(pid: u32, _child: &tokio::process::Child) -> Counts {
         fds: Some(fds),
         close_wait: any.then(|| count_close_wait(&rows, &inodes)),
     }
+}
+
+/// The process has exited (zombie or dead) according to /proc/PID/stat.
+fn exited(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    // "pid (comm) S ...": the state follows the last ')' (comm may contain ')').
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    matches!(state, Some('Z' | 'X' | 'x'))
 }
