@@ -110,12 +110,16 @@ fn list(paths: &[PathBuf]) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let os = crate::scenario::Os::current();
+    let platform = crate::scenario::Platform::current();
     for sc in &scenarios {
         let exp = |i: Impl| {
-            let e = sc.expect.get(&i).map(|e| e.resolve(os)).unwrap_or_default();
+            let e = sc
+                .expect
+                .get(&i)
+                .map(|e| e.resolve(platform))
+                .unwrap_or_default();
             if e.server.is_empty() {
-                "unverified".to_string()
+                "unknown".to_string()
             } else {
                 e.server
                     .iter()
@@ -158,8 +162,8 @@ fn write_report(path: &Path, r: &Report) {
 
 fn progress_line(n: usize, total: usize, r: &ResultRecord) -> String {
     format!(
-        "[{n:>3}/{total}] {:<5} {:<8} {:<40} {:<9} {:.2}s",
-        if r.passed { "PASS" } else { "FAIL" },
+        "[{n:>3}/{total}] {:<10} {:<8} {:<40} {:<9} {:.2}s",
+        r.status.as_str().to_uppercase(),
         r.impl_.as_str(),
         r.scenario.name,
         r.verdict.map_or("not run", |v| v.as_str()),

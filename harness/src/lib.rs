@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client;
 pub mod errors;
 pub mod observe;
+pub mod platform;
 pub mod report;
 pub mod runner;
 pub mod scenario;

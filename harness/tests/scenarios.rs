@@ -20,7 +20,7 @@ fn scenario(
         .expect("tokio runtime");
     let rec = rt.block_on(run_one(&sc, imp, &cfg));
     assert!(
-        rec.passed,
+        !rec.failed(),
         "{} [{}] did not meet its expectation:\n  {}\nsteps: {:#?}\nserver errors: {:#?}",
         sc.name,
         imp.as_str(),

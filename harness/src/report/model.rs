@@ -58,9 +58,13 @@ pub struct ResultRecord {
     pub impl_: Impl,
     /// What happened to the server; `None` if it could not be started.
     pub verdict: Option<Verdict>,
-    /// Acceptable verdicts for this impl on this OS; empty = unverified.
+    /// Acceptable verdicts for this impl on this platform; empty = unknown.
     pub expected: Vec<Verdict>,
-    pub passed: bool,
+    pub status: Status,
+    /// Things a reader should know about this result (e.g. an option that
+    /// means something else on this OS, or why it was skipped).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// One line per mismatch between expectation and observation.
     pub diff: Vec<String>,
     pub exit: Option<ExitInfo>,
@@ -73,7 +77,37 @@ pub struct ResultRecord {
     pub duration_ms: u64,
 }
 
+/// Outcome of one result against its expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Everything the expectation states was observed.
+    Passed,
+    /// Something differs (see `diff`), or the server could not be set up.
+    Failed,
+    /// Not run on this platform (see `notes`).
+    Skipped,
+    /// Ran, but the expected verdict is unknown for this platform; any parts
+    /// that are stated did match.
+    Unverified,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Unverified => "unverified",
+        }
+    }
+}
+
 impl ResultRecord {
+    pub fn failed(&self) -> bool {
+        self.status == Status::Failed
+    }
+
     /// Distinct client-side errors, in order of first appearance.
     pub fn client_errors(&self) -> Vec<&ObservedError> {
         let mut out: Vec<&ObservedError> = Vec::new();
@@ -93,6 +127,10 @@ pub struct Summary {
     pub total: usize,
     pub passed: usize,
     pub failed: usize,
+    #[serde(default)]
+    pub skipped: usize,
+    #[serde(default)]
+    pub unverified: usize,
     pub by_verdict: BTreeMap<String, usize>,
 }
 
@@ -103,10 +141,11 @@ impl Summary {
             ..Summary::default()
         };
         for r in results {
-            if r.passed {
-                s.passed += 1;
-            } else {
-                s.failed += 1;
+            match r.status {
+                Status::Passed => s.passed += 1,
+                Status::Failed => s.failed += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::Unverified => s.unverified += 1,
             }
             let key = r.verdict.map_or("not-run", |v| v.as_str());
             *s.by_verdict.entry(key.to_string()).or_default() += 1;

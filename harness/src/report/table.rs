@@ -20,7 +20,7 @@ fn row(r: &ResultRecord) -> [String; 8] {
         .verdict
         .map_or("not run".to_string(), |v| v.as_str().to_string());
     let expected = if r.expected.is_empty() {
-        "unverified".to_string()
+        "unknown".to_string()
     } else {
         r.expected
             .iter()
@@ -53,7 +53,7 @@ fn row(r: &ResultRecord) -> [String; 8] {
         dash(client),
         dash(server.join(" ")),
         format!("{:.2}s", r.duration_ms as f64 / 1000.0),
-        if r.passed { "PASS" } else { "FAIL" }.to_string(),
+        r.status.as_str().to_uppercase(),
     ]
 }
 
@@ -87,7 +87,18 @@ pub fn render(report: &Report) -> String {
     for r in &rows {
         line(r, &mut out);
     }
-    for r in report.results.iter().filter(|r| !r.passed) {
+    for r in report
+        .results
+        .iter()
+        .filter(|r| !r.notes.is_empty() || r.failed())
+    {
+        if !r.failed() {
+            let _ = writeln!(out, "\nNOTE {} [{}]", r.scenario.name, r.impl_.as_str());
+            for n in &r.notes {
+                let _ = writeln!(out, "  {n}");
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "\nFAIL {} [{}] ({})",
@@ -95,17 +106,19 @@ pub fn render(report: &Report) -> String {
             r.impl_.as_str(),
             r.scenario.path
         );
-        for d in &r.diff {
+        for d in r.diff.iter().chain(r.notes.iter()) {
             let _ = writeln!(out, "  {d}");
         }
     }
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} results: {} passed, {} failed ({})",
+        "\n{} results: {} passed, {} failed, {} unverified, {} skipped ({})",
         s.total,
         s.passed,
         s.failed,
+        s.unverified,
+        s.skipped,
         s.by_verdict
             .iter()
             .map(|(k, v)| format!("{k} {v}"))

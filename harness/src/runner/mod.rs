@@ -7,8 +7,9 @@ pub mod probe;
 
 use crate::client::Session;
 use crate::observe::{ExitInfo, ResourceSample};
+use crate::report::Status;
 use crate::report::{ResultRecord, ScenarioInfo};
-use crate::scenario::{Impl, Mode, Os, Proto, Scenario, Verdict};
+use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, Verdict};
 use crate::target::{RunningTarget, TargetCommand};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -30,8 +31,8 @@ pub struct RunConfig {
     pub exit_grace: Duration,
     /// How long resources may take to come back after the clients closed.
     pub settle_timeout: Duration,
-    /// The OS whose expectations apply (normally the host's).
-    pub os: Os,
+    /// The platform whose expectations apply (normally this host).
+    pub platform: Platform,
 }
 
 impl RunConfig {
@@ -42,7 +43,7 @@ impl RunConfig {
             probe_timeout: Duration::from_secs(2),
             exit_grace: Duration::from_millis(500),
             settle_timeout: Duration::from_millis(1500),
-            os: Os::current(),
+            platform: Platform::current(),
         }
     }
 }
@@ -135,14 +136,15 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
     let expect = sc
         .expect
         .get(&imp)
-        .map(|e| e.resolve(cfg.os))
+        .map(|e| e.resolve(cfg.platform))
         .unwrap_or_default();
     let mut rec = ResultRecord {
         scenario: info(sc),
         impl_: imp,
         verdict: None,
         expected: expect.server.clone(),
-        passed: false,
+        status: Status::Failed,
+        notes: Vec::new(),
         diff: Vec::new(),
         exit: None,
         probe: None,
@@ -234,7 +236,13 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
     rec.exit = exit;
     rec.verdict = Some(verdict);
     rec.diff = crate::verdict::diff(&expect, verdict, &rec.steps, &rec.server_errors);
-    rec.passed = rec.diff.is_empty();
+    rec.status = if !rec.diff.is_empty() {
+        Status::Failed
+    } else if expect.server.is_empty() {
+        Status::Unverified
+    } else {
+        Status::Passed
+    };
     rec.duration_ms = started.elapsed().as_millis() as u64;
     rec
 }

@@ -70,6 +70,46 @@ impl Os {
     }
 }
 
+/// Keys for per-platform expectation overrides: the three OSes, plus Wine
+/// (what Wine really does differs from Windows; its observations are kept
+/// apart from real-Windows claims).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectKey {
+    Linux,
+    Windows,
+    Macos,
+    Wine,
+}
+
+impl From<Os> for ExpectKey {
+    fn from(os: Os) -> ExpectKey {
+        match os {
+            Os::Linux => ExpectKey::Linux,
+            Os::Windows => ExpectKey::Windows,
+            Os::Macos => ExpectKey::Macos,
+        }
+    }
+}
+
+/// Where a run happens, for picking expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    pub os: Os,
+    /// A Windows binary running under Wine.
+    pub wine: bool,
+}
+
+impl Platform {
+    /// This host (Wine detected at run time).
+    pub fn current() -> Platform {
+        Platform {
+            os: Os::current(),
+            wine: crate::platform::under_wine(),
+        }
+    }
+}
+
 /// Options applied to the server process, not to the clients.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerOptions {
@@ -243,7 +283,7 @@ pub type Matcher = String;
 /// What is expected for one implementation on one OS (after overrides).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expectation {
-    /// Acceptable verdicts (any one of them). Empty = not stated (unverified).
+    /// Acceptable verdicts (any one of them). Empty = unknown (unverified).
     pub server: Vec<Verdict>,
     /// Each entry must match at least one server-side error.
     pub server_errors: Vec<Matcher>,
@@ -251,38 +291,47 @@ pub struct Expectation {
     pub steps: BTreeMap<String, Vec<Matcher>>,
 }
 
-/// Base expectation per implementation plus per-OS overrides; overrides
-/// replace the fields they set.
+/// Base expectation per implementation plus per-platform overrides;
+/// overrides replace the fields they set. Under Wine, the `windows`
+/// override applies first and the `wine` one on top of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImplExpectations {
     pub base: PartialExpectation,
-    pub per_os: BTreeMap<Os, PartialExpectation>,
+    pub per_os: BTreeMap<ExpectKey, PartialExpectation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartialExpectation {
+    /// `Some(empty)` = explicitly unknown (`server = "unknown"`): unverified.
     pub server: Option<Vec<Verdict>>,
     pub server_errors: Option<Vec<Matcher>>,
     pub steps: Option<BTreeMap<String, Vec<Matcher>>>,
 }
 
 impl ImplExpectations {
-    /// The expectation that applies on `os`: base, with the OS's fields on top.
-    pub fn resolve(&self, os: Os) -> Expectation {
+    /// The expectation that applies on `platform`: base, then the OS's
+    /// override, then (under Wine) the `wine` override.
+    pub fn resolve(&self, platform: Platform) -> Expectation {
         let mut e = Expectation {
             server: self.base.server.clone().unwrap_or_default(),
             server_errors: self.base.server_errors.clone().unwrap_or_default(),
             steps: self.base.steps.clone().unwrap_or_default(),
         };
-        if let Some(o) = self.per_os.get(&os) {
-            if let Some(s) = &o.server {
-                e.server = s.clone();
-            }
-            if let Some(s) = &o.server_errors {
-                e.server_errors = s.clone();
-            }
-            if let Some(s) = &o.steps {
-                e.steps = s.clone();
+        let mut keys = vec![ExpectKey::from(platform.os)];
+        if platform.wine {
+            keys.push(ExpectKey::Wine);
+        }
+        for key in keys {
+            if let Some(o) = self.per_os.get(&key) {
+                if let Some(s) = &o.server {
+                    e.server = s.clone();
+                }
+                if let Some(s) = &o.server_errors {
+                    e.server_errors = s.clone();
+                }
+                if let Some(s) = &o.steps {
+                    e.steps = s.clone();
+                }
             }
         }
         e
