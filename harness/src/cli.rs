@@ -35,6 +35,8 @@ pub enum Cmd {
     List(PathsArg),
     /// Run a built-in reference server (used by `run`; handy for debugging).
     Serve(servers::ServeArgs),
+    /// Search for a failing step sequence, shrink it, write it as a scenario file.
+    Explore(crate::explore::ExploreArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,6 +69,9 @@ pub struct RunArgs {
     /// Print only the final table (no line per result).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Your own server instead of the built-in ones (see README "Reproduce a bug in your server").
+    #[command(flatten)]
+    pub external: crate::external_args::ExternalArgs,
 }
 
 pub fn main() -> ExitCode {
@@ -82,6 +87,7 @@ pub fn main() -> ExitCode {
         Cmd::Validate(p) => ExitCode::from(validate(&p.paths)),
         Cmd::List(p) => ExitCode::from(list(&p.paths)),
         Cmd::Run(args) => ExitCode::from(run(args)),
+        Cmd::Explore(args) => ExitCode::from(crate::explore::main(args)),
     }
 }
 
@@ -183,14 +189,33 @@ fn run(args: RunArgs) -> u8 {
             return EXIT_INPUT;
         }
     }
-    let impls: Vec<Impl> = args
-        .impls
-        .iter()
-        .map(|i| match i {
-            ImplName::Naive => Impl::Naive,
-            ImplName::Hardened => Impl::Hardened,
-        })
-        .collect();
+    let external = match args.external.target() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    if external.is_some() {
+        scenarios.retain(|s| args.external.wants(s));
+        if scenarios.is_empty() {
+            eprintln!("error: no scenario matches --proto");
+            return EXIT_INPUT;
+        }
+    }
+    let subjects: Vec<runner::Subject> = match &external {
+        Some(x) => vec![runner::Subject::External(x.clone())],
+        None => args
+            .impls
+            .iter()
+            .map(|i| {
+                runner::Subject::Builtin(match i {
+                    ImplName::Naive => Impl::Naive,
+                    ImplName::Hardened => Impl::Hardened,
+                })
+            })
+            .collect(),
+    };
     let exe = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => {
@@ -224,13 +249,16 @@ fn run(args: RunArgs) -> u8 {
         let mut rep = new_report(report::host::now_rfc3339());
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
-        let total = scenarios.len() * impls.len();
+        let total = scenarios.len() * subjects.len();
         for sc in &scenarios {
-            for &imp in &impls {
-                let r = runner::run_one(sc, imp, &cfg).await;
+            for subject in &subjects {
+                let r = runner::run_subject(sc, subject, &cfg).await;
                 if !quiet {
                     println!("{}", progress_line(rep.results.len() + 1, total, &r));
                     let _ = std::io::stdout().flush();
+                }
+                if let Some(e) = &r.setup_error {
+                    eprintln!("  setup error: {e}");
                 }
                 rep.results.push(r);
                 rep.summary = Summary::of(&rep.results);

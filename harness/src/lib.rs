@@ -6,6 +6,8 @@
 pub mod cli;
 pub mod client;
 pub mod errors;
+pub mod explore;
+pub mod external_args;
 pub mod observe;
 pub mod platform;
 pub mod report;

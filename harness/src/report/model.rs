@@ -75,6 +75,26 @@ pub struct ResultRecord {
     /// Why the scenario could not run (server failed to start ...).
     pub setup_error: Option<String>,
     pub duration_ms: u64,
+    /// `impl = "external"` only: the program or address that was tested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<ExternalTargetInfo>,
+}
+
+/// Which external target a result is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalTargetInfo {
+    pub kind: ExternalKindName,
+    /// The command line as given (`{port}` unsubstituted) or `host:port`.
+    pub spec: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExternalKindName {
+    /// `--target-cmd`: started, sampled and killed by netrepro.
+    Cmd,
+    /// `--target-addr`: already running; observed through the probe only.
+    Addr,
 }
 
 /// Outcome of one result against its expectation.

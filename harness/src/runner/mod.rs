@@ -3,7 +3,10 @@
 //! expectation. Every wait is bounded; the server is killed and reaped at
 //! the end whatever happened.
 
+pub mod external;
 pub mod probe;
+
+pub use external::{ExternalKind, ExternalTarget};
 
 use crate::client::Session;
 use crate::observe::{ExitInfo, ResourceSample};
@@ -11,6 +14,7 @@ use crate::report::Status;
 use crate::report::{ResultRecord, ScenarioInfo};
 use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, Verdict};
 use crate::target::{RunningTarget, TargetCommand};
+use external::Live;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -112,11 +116,7 @@ fn settled(base: &ResourceSample, now: &ResourceSample) -> bool {
 }
 
 /// Poll the server's resources until they are back to `base` or `limit` passes.
-async fn settle(
-    target: &RunningTarget,
-    base: &ResourceSample,
-    limit: Duration,
-) -> (ResourceSample, bool) {
+async fn settle(target: &Live, base: &ResourceSample, limit: Duration) -> (ResourceSample, bool) {
     let deadline = Instant::now() + limit;
     loop {
         let s = target.sample("settled");
@@ -130,14 +130,40 @@ async fn settle(
     }
 }
 
+/// What a scenario runs against.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Builtin(Impl),
+    External(ExternalTarget),
+}
+
 /// Run one scenario against one built-in implementation.
 pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord {
+    run_subject(sc, &Subject::Builtin(imp), cfg).await
+}
+
+/// Run one scenario against a built-in implementation or an external target.
+pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRecord {
     let started = Instant::now();
-    let expect = sc
-        .expect
-        .get(&imp)
-        .map(|e| e.resolve(cfg.platform))
-        .unwrap_or_default();
+    let (imp, expect, ext) = match subject {
+        Subject::Builtin(imp) => (
+            *imp,
+            sc.expect
+                .get(imp)
+                .map(|e| e.resolve(cfg.platform))
+                .unwrap_or_default(),
+            None,
+        ),
+        Subject::External(x) => (
+            Impl::External,
+            crate::scenario::Expectation {
+                server: x.expect.clone(),
+                ..Default::default()
+            },
+            Some(x),
+        ),
+    };
+    let probe_spec = ext.map(|x| x.probe.clone()).unwrap_or_default();
     let mut rec = ResultRecord {
         scenario: info(sc),
         impl_: imp,
@@ -153,7 +179,16 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
         samples: Vec::new(),
         setup_error: None,
         duration_ms: 0,
+        target: ext.map(ExternalTarget::info),
     };
+    if let Some(x) = ext {
+        rec.notes = external::notes(sc, x);
+        if sc.target.mode == Mode::Forward && matches!(x.kind, ExternalKind::Addr(_)) {
+            rec.status = Status::Skipped;
+            rec.notes.push("skipped: a forward-mode scenario needs to give the forwarder its upstream address; use --target-cmd with {upstream}".into());
+            return rec;
+        }
+    }
     let fail_setup = |mut rec: ResultRecord, msg: String| {
         rec.diff = vec![format!("setup: {msg}")];
         rec.setup_error = Some(msg);
@@ -174,14 +209,26 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
         None
     };
     let up_addr = upstream.as_ref().and_then(|l| l.local_addr().ok());
-    let cmd = TargetCommand {
-        program: cfg.server_program.clone(),
-        args: serve_args(sc, imp, up_addr),
-        max_fds: sc.target.options.max_fds,
+    let started_target = match ext.map(|x| &x.kind) {
+        None => {
+            let cmd = TargetCommand {
+                program: cfg.server_program.clone(),
+                args: serve_args(sc, imp, up_addr),
+                max_fds: sc.target.options.max_fds,
+            };
+            RunningTarget::spawn(&cmd, cfg.ready_timeout)
+                .await
+                .map(Live::Process)
+                .map_err(|e| format!("server did not start: {e}"))
+        }
+        Some(ExternalKind::Cmd(c)) => external::spawn_cmd(c, sc, &probe_spec, up_addr, cfg)
+            .await
+            .map(Live::Process),
+        Some(ExternalKind::Addr(a)) => Ok(Live::Attached(*a)),
     };
-    let mut target = match RunningTarget::spawn(&cmd, cfg.ready_timeout).await {
+    let mut target = match started_target {
         Ok(t) => t,
-        Err(e) => return fail_setup(rec, format!("server did not start: {e}")),
+        Err(e) => return fail_setup(rec, e),
     };
 
     let baseline = target.sample("baseline");
@@ -192,9 +239,11 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
 
     let mut exit: Option<ExitInfo> = target.try_exit();
     let mut served = false;
+    let mut refused = false;
     if exit.is_none() {
         let delay = Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0));
-        let p = probe::probe(
+        let p = probe::probe_with(
+            &probe_spec,
             sc.target.proto,
             sc.target.mode,
             target.addr(),
@@ -206,9 +255,13 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
         if !served {
             exit = target.wait_exit(cfg.exit_grace).await;
         }
+        // Not our process: a refused probe is the only sign it is gone.
+        refused = target.attached()
+            && matches!(&p.outcome, crate::observe::StepOutcome::Error { error, .. }
+                if error.class == crate::errors::ErrorClass::Refused);
         rec.probe = Some(p);
     }
-    let verdict = if exit.is_some() {
+    let verdict = if exit.is_some() || refused {
         Verdict::Crashed
     } else if !served {
         Verdict::Hung

@@ -1,5 +1,7 @@
 //! The liveness probe: a fresh client asks the server for one echo. A server
 //! that answers it "survived"; one that is alive but silent "hung".
+//! External targets may speak something else than echo: [`ProbeSpec`] says
+//! what to send and which reply counts (`run --probe-send / --probe-expect`).
 
 use crate::errors;
 use crate::observe::StepOutcome;
@@ -20,10 +22,47 @@ pub struct ProbeResult {
     pub elapsed_ms: u64,
 }
 
-const PAYLOAD: &[u8] = b"netrepro-probe\n";
+/// What the probe sends and which reply means "served".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeSpec {
+    /// Bytes to send; `None` = a fresh payload per probe, expected back (echo).
+    pub send: Option<Vec<u8>>,
+    pub expect: ProbeExpect,
+}
 
-/// Probe `server`. In forward mode the harness answers as the upstream on
-/// `upstream` for as long as the probe runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProbeExpect {
+    /// The sent bytes, byte for byte.
+    #[default]
+    Echo,
+    /// Exactly these bytes (TCP: read until that many arrived).
+    Bytes(Vec<u8>),
+    /// Any reply of at least one byte.
+    Any,
+}
+
+/// Makes every default probe payload different, so a reply left over from
+/// an earlier probe can never pass for this one.
+static PROBE_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl ProbeSpec {
+    /// (bytes to send, reply that counts, or `None` for any reply).
+    fn exchange(&self) -> (Vec<u8>, Option<Vec<u8>>) {
+        let send = self.send.clone().unwrap_or_else(|| {
+            let n = PROBE_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("netrepro-probe-{}-{n}\n", std::process::id()).into_bytes()
+        });
+        let want = match &self.expect {
+            ProbeExpect::Echo => Some(send.clone()),
+            ProbeExpect::Bytes(b) => Some(b.clone()),
+            ProbeExpect::Any => None,
+        };
+        (send, want)
+    }
+}
+
+/// Probe `server` with the default echo probe. In forward mode the harness
+/// answers as the upstream on `upstream` for as long as the probe runs.
 pub async fn probe(
     proto: Proto,
     mode: Mode,
@@ -31,12 +70,25 @@ pub async fn probe(
     upstream: Option<Arc<TcpListener>>,
     limit: Duration,
 ) -> ProbeResult {
+    probe_with(&ProbeSpec::default(), proto, mode, server, upstream, limit).await
+}
+
+/// Probe `server` as `spec` says.
+pub async fn probe_with(
+    spec: &ProbeSpec,
+    proto: Proto,
+    mode: Mode,
+    server: SocketAddr,
+    upstream: Option<Arc<TcpListener>>,
+    limit: Duration,
+) -> ProbeResult {
     let started = Instant::now();
+    let (send, want) = spec.exchange();
     let echo = match (mode, upstream) {
         (Mode::Forward, Some(l)) => Some(tokio::spawn(upstream_echo(l))),
         _ => None,
     };
-    let outcome = match timeout(limit, attempt(proto, server)).await {
+    let outcome = match timeout(limit, attempt(proto, server, &send, want.as_deref())).await {
         Ok(o) => o,
         Err(_) => StepOutcome::Timeout {
             bytes: 0,
@@ -46,11 +98,14 @@ pub async fn probe(
     if let Some(task) = echo {
         task.abort();
     }
+    let served = match &outcome {
+        StepOutcome::Ok { bytes } => {
+            *bytes > 0 && want.as_ref().map_or(true, |w| w.len() == *bytes)
+        }
+        _ => false,
+    };
     ProbeResult {
-        served: outcome
-            == (StepOutcome::Ok {
-                bytes: PAYLOAD.len(),
-            }),
+        served,
         outcome,
         elapsed_ms: started.elapsed().as_millis() as u64,
     }
@@ -63,17 +118,25 @@ fn err(bytes: usize, e: &std::io::Error) -> StepOutcome {
     }
 }
 
-async fn attempt(proto: Proto, server: SocketAddr) -> StepOutcome {
+/// `Ok { bytes }` with the reply's length if it counts, `Ok { bytes: 0 }`
+/// for a reply that does not.
+async fn attempt(
+    proto: Proto,
+    server: SocketAddr,
+    send: &[u8],
+    want: Option<&[u8]>,
+) -> StepOutcome {
     match proto {
         Proto::Tcp => {
             let mut s = match TcpStream::connect(server).await {
                 Ok(s) => s,
                 Err(e) => return err(0, &e),
             };
-            if let Err(e) = s.write_all(PAYLOAD).await {
+            if let Err(e) = s.write_all(send).await {
                 return err(0, &e);
             }
-            let mut buf = vec![0u8; PAYLOAD.len()];
+            // Any reply: the first read decides; otherwise read the expected length.
+            let mut buf = vec![0u8; want.map_or(2048, <[u8]>::len)];
             let mut got = 0;
             while got < buf.len() {
                 match s.read(&mut buf[got..]).await {
@@ -81,11 +144,13 @@ async fn attempt(proto: Proto, server: SocketAddr) -> StepOutcome {
                     Ok(n) => got += n,
                     Err(e) => return err(got, &e),
                 }
+                if want.is_none() {
+                    break;
+                }
             }
-            if buf == PAYLOAD {
-                StepOutcome::Ok { bytes: got }
-            } else {
-                StepOutcome::Ok { bytes: 0 }
+            match want {
+                Some(w) if buf != w => StepOutcome::Ok { bytes: 0 },
+                _ => StepOutcome::Ok { bytes: got },
             }
         }
         Proto::Udp => {
@@ -93,24 +158,23 @@ async fn attempt(proto: Proto, server: SocketAddr) -> StepOutcome {
                 Ok(s) => s,
                 Err(e) => return err(0, &e),
             };
-            if let Err(e) = sock.send_to(PAYLOAD, server).await {
+            if let Err(e) = sock.send_to(send, server).await {
                 return err(0, &e);
             }
-            recv_udp_reply(&sock, server).await
+            recv_udp_reply(&sock, server, want).await
         }
     }
 }
 
-async fn recv_udp_reply(sock: &UdpSocket, server: SocketAddr) -> StepOutcome {
+async fn recv_udp_reply(sock: &UdpSocket, server: SocketAddr, want: Option<&[u8]>) -> StepOutcome {
     let mut buf = vec![0u8; 2048];
     // Bounded by the caller's timeout; datagrams from elsewhere are skipped.
     loop {
         match sock.recv_from(&mut buf).await {
             Ok((n, from)) if from == server => {
-                return if &buf[..n] == PAYLOAD {
-                    StepOutcome::Ok { bytes: n }
-                } else {
-                    StepOutcome::Ok { bytes: 0 }
+                return match want {
+                    Some(w) if &buf[..n] != w => StepOutcome::Ok { bytes: 0 },
+                    _ => StepOutcome::Ok { bytes: n },
                 };
             }
             Ok(_) => continue,

@@ -23,20 +23,26 @@ pub enum Mode {
     Forward,
 }
 
-/// Which built-in reference server.
+/// Which server: a built-in reference server, or the user's own program
+/// (`run --target-cmd` / `--target-addr`). Scenario files state expectations
+/// for the built-in ones only; the parser accepts only naive and hardened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Impl {
     Naive,
     Hardened,
+    /// A server netrepro did not write; its expectation comes from the user.
+    External,
 }
 
 impl Impl {
+    /// The built-in implementations (the ones scenario files have expectations for).
     pub const ALL: [Impl; 2] = [Impl::Naive, Impl::Hardened];
     pub fn as_str(self) -> &'static str {
         match self {
             Impl::Naive => "naive",
             Impl::Hardened => "hardened",
+            Impl::External => "external",
         }
     }
 }

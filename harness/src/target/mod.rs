@@ -17,8 +17,10 @@ pub use resources::{count_close_wait, parse_proc_net_tcp, socket_inode, TcpRow, 
 
 use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
 use log::{Bounded, Collected, StderrState};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 use tokio::io::BufReader;
 
@@ -67,7 +69,31 @@ pub enum TargetError {
     NotReady(Duration),
     #[error("server printed an unreadable readiness line: {0:?}")]
     BadReadyLine(String),
+    #[error(
+        "server printed no `LISTENING <addr>` line and {addr} did not {how} within {waited:?}"
+    )]
+    NeverListened {
+        addr: SocketAddr,
+        how: &'static str,
+        waited: Duration,
+    },
 }
+
+/// A readiness check for programs that do not print `LISTENING <addr>`:
+/// called repeatedly until it returns true (each call should bound itself).
+pub type ReadyCheck = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
+
+/// The other way to become ready: `addr` is where the program was told to
+/// listen, `check` says whether it does yet, `how` names the check in errors
+/// ("accept a TCP connection").
+pub struct ReadyPoll {
+    pub addr: SocketAddr,
+    pub how: &'static str,
+    pub check: ReadyCheck,
+}
+
+/// Pause between two readiness checks.
+const READY_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A started, ready server. Dropping it kills the whole process group / Job.
 pub struct RunningTarget {
@@ -107,6 +133,17 @@ impl RunningTarget {
     pub async fn spawn(
         cmd: &TargetCommand,
         ready_timeout: Duration,
+    ) -> Result<RunningTarget, TargetError> {
+        Self::spawn_polling(cmd, ready_timeout, None).await
+    }
+
+    /// Like [`spawn`](Self::spawn), for programs that may not print a
+    /// readiness line (external targets): whichever comes first, a
+    /// `LISTENING <addr>` line or `poll.check` succeeding, makes it ready.
+    pub async fn spawn_polling(
+        cmd: &TargetCommand,
+        ready_timeout: Duration,
+        mut poll: Option<ReadyPoll>,
     ) -> Result<RunningTarget, TargetError> {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + ready_timeout;
@@ -156,6 +193,13 @@ impl RunningTarget {
                         Err(_) => Ready::Exited(ExitInfo { code: None, signal: None }),
                     };
                 }
+                ok = poll_once(&mut poll), if poll.is_some() => {
+                    if ok {
+                        if let Some(p) = &poll {
+                            break Ready::Addr(p.addr);
+                        }
+                    }
+                }
                 _ = tokio::time::sleep_until(deadline) => break Ready::Timeout,
             }
         };
@@ -163,7 +207,16 @@ impl RunningTarget {
         let addr = match ready {
             Ready::Addr(a) => a,
             Ready::Bad(line) => return Err(TargetError::BadReadyLine(line)),
-            Ready::Timeout => return Err(TargetError::NotReady(ready_timeout)),
+            Ready::Timeout => {
+                return Err(match &poll {
+                    Some(p) => TargetError::NeverListened {
+                        addr: p.addr,
+                        how: p.how,
+                        waited: ready_timeout,
+                    },
+                    None => TargetError::NotReady(ready_timeout),
+                })
+            }
             Ready::Exited(info) => {
                 stderr.wait_eof(EARLY_EXIT_STDERR_WAIT).await;
                 // `group` drops here: leftover group members are killed too.
@@ -260,6 +313,15 @@ impl RunningTarget {
             let _ = self.child.start_kill();
         }
         self.wait_exit(KILL_REAP_TIMEOUT).await
+    }
+}
+
+/// One readiness check after a short pause (never completes without a poll).
+async fn poll_once(poll: &mut Option<ReadyPoll>) -> bool {
+    tokio::time::sleep(READY_POLL_INTERVAL).await;
+    match poll {
+        Some(p) => (p.check)().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,180 @@
+//! Command-line flags that point `run` (and `explore`) at the user's own
+//! server instead of the built-in ones: `--target-cmd`, `--target-addr`,
+//! `--proto`, `--expect`, `--probe-send`, `--probe-expect`. Turns them into
+//! a [`runner::ExternalTarget`](crate::runner::ExternalTarget); see
+//! `runner::external` for what happens next.
+
+use crate::runner::probe::{ProbeExpect, ProbeSpec};
+use crate::runner::{ExternalKind, ExternalTarget};
+use crate::scenario::{Proto, Scenario, Verdict};
+use clap::ValueEnum;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtoArg {
+    Tcp,
+    Udp,
+}
+
+impl From<ProtoArg> for Proto {
+    fn from(p: ProtoArg) -> Proto {
+        match p {
+            ProtoArg::Tcp => Proto::Tcp,
+            ProtoArg::Udp => Proto::Udp,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    Survived,
+    Hung,
+    Crashed,
+    Leaked,
+}
+
+impl From<VerdictArg> for Verdict {
+    fn from(v: VerdictArg) -> Verdict {
+        match v {
+            VerdictArg::Survived => Verdict::Survived,
+            VerdictArg::Hung => Verdict::Hung,
+            VerdictArg::Crashed => Verdict::Crashed,
+            VerdictArg::Leaked => Verdict::Leaked,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ExternalArgs {
+    /// Run against your own server, started per scenario from this command
+    /// line (no shell; quotes work). Placeholders: {port} (a free loopback
+    /// port netrepro picked), {host}, {addr}, and {upstream} for forward mode.
+    /// Ready when it prints `LISTENING <addr>`, or else when {port} accepts
+    /// (TCP) / answers the probe (UDP).
+    #[arg(long, value_name = "COMMAND", conflicts_with = "target_addr")]
+    pub target_cmd: Option<String>,
+    /// Run against a server that is already running (loopback only unless
+    /// --allow-remote). Crash detection by probe only.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub target_addr: Option<SocketAddr>,
+    /// Allow a non-loopback --target-addr (traffic leaves this machine).
+    #[arg(long, requires = "target_addr")]
+    pub allow_remote: bool,
+    /// External target: only run scenarios of this protocol.
+    #[arg(long, value_enum)]
+    pub proto: Option<ProtoArg>,
+    /// External target: the verdict(s) you expect; without it results are
+    /// "unverified" (observations only).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub expect: Vec<VerdictArg>,
+    /// Probe: send this text instead of a fresh echo payload (`\n` and `\r` are unescaped).
+    #[arg(long, value_name = "TEXT")]
+    pub probe_send: Option<String>,
+    /// Probe: the reply that counts as served: this text, or `any` for any reply.
+    /// Default: the sent bytes echoed back.
+    #[arg(long, value_name = "TEXT|any")]
+    pub probe_expect: Option<String>,
+}
+
+fn unescape(s: &str) -> Vec<u8> {
+    s.replace("\\n", "\n").replace("\\r", "\r").into_bytes()
+}
+
+impl ExternalArgs {
+    /// The external target, if one was given; errors are usage errors.
+    pub fn target(&self) -> Result<Option<ExternalTarget>, String> {
+        let kind = match (&self.target_cmd, self.target_addr) {
+            (Some(c), _) => {
+                if c.trim().is_empty() {
+                    return Err("--target-cmd is empty".into());
+                }
+                ExternalKind::Cmd(c.clone())
+            }
+            (None, Some(a)) => {
+                if !a.ip().is_loopback() && !self.allow_remote {
+                    return Err(format!(
+                        "--target-addr {a} is not a loopback address; netrepro sends traffic to loopback only unless you pass --allow-remote"
+                    ));
+                }
+                ExternalKind::Addr(a)
+            }
+            (None, None) => {
+                if self.probe_send.is_some()
+                    || self.probe_expect.is_some()
+                    || !self.expect.is_empty()
+                {
+                    return Err("--expect, --probe-send and --probe-expect need --target-cmd or --target-addr".into());
+                }
+                return Ok(None);
+            }
+        };
+        let probe = ProbeSpec {
+            send: self.probe_send.as_deref().map(unescape),
+            expect: match self.probe_expect.as_deref() {
+                None => ProbeExpect::Echo,
+                Some("any") => ProbeExpect::Any,
+                Some(t) => ProbeExpect::Bytes(unescape(t)),
+            },
+        };
+        Ok(Some(ExternalTarget {
+            kind,
+            probe,
+            expect: self.expect.iter().map(|&v| v.into()).collect(),
+        }))
+    }
+
+    /// Does `sc` apply to the external target (`--proto`)?
+    pub fn wants(&self, sc: &Scenario) -> bool {
+        self.proto
+            .map_or(true, |p| Proto::from(p) == sc.target.proto)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        x: ExternalArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Option<ExternalTarget>, String> {
+        let mut v = vec!["t"];
+        v.extend_from_slice(args);
+        T::try_parse_from(v).map_err(|e| e.to_string())?.x.target()
+    }
+
+    #[test]
+    fn remote_addresses_need_an_explicit_override() {
+        assert!(parse(&["--target-addr", "192.0.2.1:80"]).is_err());
+        assert!(parse(&["--target-addr", "192.0.2.1:80", "--allow-remote"])
+            .unwrap()
+            .is_some());
+        assert!(parse(&["--target-addr", "[::1]:80"]).unwrap().is_some());
+    }
+
+    #[test]
+    fn probe_and_expect_flags() {
+        let t = parse(&[
+            "--target-cmd",
+            "x {port}",
+            "--probe-send",
+            "PING\\n",
+            "--probe-expect",
+            "any",
+            "--expect",
+            "survived,leaked",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(t.probe.send.as_deref(), Some(&b"PING\n"[..]));
+        assert_eq!(t.probe.expect, ProbeExpect::Any);
+        assert_eq!(t.expect, vec![Verdict::Survived, Verdict::Leaked]);
+        assert!(parse(&["--expect", "survived"]).is_err());
+        assert!(parse(&[]).unwrap().is_none());
+        assert!(parse(&["--target-cmd", "a", "--target-addr", "127.0.0.1:1"]).is_err());
+    }
+}

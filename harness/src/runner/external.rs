@@ -1,0 +1,265 @@
+//! External targets: the user's own server, started from a command line
+//! (`run --target-cmd 'python3 server.py --port {port}'`) or already running
+//! (`--target-addr 127.0.0.1:9000`).
+//!
+//! A `--target-cmd` program goes through the same [`RunningTarget`] as the
+//! built-in servers (process group, stderr JSON events, resource sampling,
+//! exit detection, kill). Readiness: a `LISTENING <addr>` line if it prints
+//! one; otherwise, if the command contains `{port}`, TCP: the port accepts a
+//! connection, UDP: the port answers the probe. Without `{port}` only the
+//! `LISTENING` line can make it ready. All bounded by the ready timeout.
+//!
+//! A `--target-addr` server is not ours: no resources, no exit status; a
+//! probe that is refused counts as crashed, one that times out as hung, and
+//! the result says so in its notes.
+
+use super::probe::{self, ProbeSpec};
+use super::RunConfig;
+use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
+use crate::report::{ExternalKindName, ExternalTargetInfo};
+use crate::scenario::{Mode, Proto, Scenario, Verdict};
+use crate::target::{ReadyPoll, RunningTarget, TargetCommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long one readiness check may take.
+const READY_CHECK_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// Where the external server comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalKind {
+    /// A command line (shell-like quoting, no shell); placeholders `{port}`,
+    /// `{host}`, `{addr}` (host:port) and, in forward mode, `{upstream}`.
+    Cmd(String),
+    /// A server that is already running.
+    Addr(SocketAddr),
+}
+
+/// An external target and what the user expects of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalTarget {
+    pub kind: ExternalKind,
+    pub probe: ProbeSpec,
+    /// Acceptable verdicts (`--expect`); empty = unverified.
+    pub expect: Vec<Verdict>,
+}
+
+impl ExternalTarget {
+    pub fn info(&self) -> ExternalTargetInfo {
+        match &self.kind {
+            ExternalKind::Cmd(c) => ExternalTargetInfo {
+                kind: ExternalKindName::Cmd,
+                spec: c.clone(),
+            },
+            ExternalKind::Addr(a) => ExternalTargetInfo {
+                kind: ExternalKindName::Addr,
+                spec: a.to_string(),
+            },
+        }
+    }
+}
+
+/// Split `cmd` like a POSIX shell would (quotes, backslashes; no expansion)
+/// and substitute the placeholders. Errors are for the user.
+pub fn command_line(
+    cmd: &str,
+    listen: SocketAddr,
+    upstream: Option<SocketAddr>,
+) -> Result<Vec<String>, String> {
+    let words = shlex::split(cmd)
+        .ok_or_else(|| format!("cannot split --target-cmd {cmd:?}: unbalanced quotes"))?;
+    if words.is_empty() {
+        return Err("--target-cmd is empty".into());
+    }
+    if upstream.is_none() && cmd.contains("{upstream}") {
+        return Err(
+            "--target-cmd uses {upstream}, which exists only for mode = \"forward\" scenarios"
+                .into(),
+        );
+    }
+    let up = upstream.map(|u| u.to_string()).unwrap_or_default();
+    Ok(words
+        .into_iter()
+        .map(|w| {
+            w.replace("{port}", &listen.port().to_string())
+                .replace("{host}", &listen.ip().to_string())
+                .replace("{addr}", &listen.to_string())
+                .replace("{upstream}", &up)
+        })
+        .collect())
+}
+
+/// A loopback port that was free a moment ago (bound, read, released). The
+/// program binds it right after; another process taking it in between is a
+/// race we accept (it shows as "never listened" or a bind error on stderr).
+fn free_port(bind: &str, proto: Proto) -> Result<SocketAddr, String> {
+    let at = format!("{bind}:0")
+        .parse::<SocketAddr>()
+        .or_else(|_| format!("[{bind}]:0").parse::<SocketAddr>())
+        .map_err(|_| format!("bad bind address {bind:?}"))?;
+    let addr = match proto {
+        Proto::Tcp => std::net::TcpListener::bind(at).and_then(|l| l.local_addr()),
+        Proto::Udp => std::net::UdpSocket::bind(at).and_then(|s| s.local_addr()),
+    };
+    addr.map_err(|e| format!("cannot find a free port on {bind}: {e}"))
+}
+
+/// Readiness without a `LISTENING` line, for a program told to use `addr`.
+fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec) -> ReadyPoll {
+    let spec = spec.clone();
+    match proto {
+        Proto::Tcp => ReadyPoll {
+            addr,
+            how: "accept a TCP connection",
+            check: Box::new(move || {
+                Box::pin(async move {
+                    matches!(
+                        tokio::time::timeout(
+                            READY_CHECK_TIMEOUT,
+                            tokio::net::TcpStream::connect(addr)
+                        )
+                        .await,
+                        Ok(Ok(_))
+                    )
+                })
+            }),
+        },
+        // UDP has no accept: the port is ready when it answers the probe.
+        Proto::Udp => ReadyPoll {
+            addr,
+            how: "answer the UDP probe",
+            check: Box::new(move || {
+                let spec = spec.clone();
+                Box::pin(async move {
+                    probe::probe_with(
+                        &spec,
+                        Proto::Udp,
+                        Mode::Echo,
+                        addr,
+                        None,
+                        READY_CHECK_TIMEOUT,
+                    )
+                    .await
+                    .served
+                })
+            }),
+        },
+    }
+}
+
+/// Start `--target-cmd` for `sc`.
+pub async fn spawn_cmd(
+    cmd: &str,
+    sc: &Scenario,
+    spec: &ProbeSpec,
+    upstream: Option<SocketAddr>,
+    cfg: &RunConfig,
+) -> Result<RunningTarget, String> {
+    if sc.target.mode == Mode::Forward && !cmd.contains("{upstream}") {
+        return Err(
+            "this is a forward-mode scenario: put {upstream} in --target-cmd where your forwarder takes its upstream address"
+                .into(),
+        );
+    }
+    let listen = free_port(&sc.target.bind, sc.target.proto)?;
+    let mut words = command_line(cmd, listen, upstream)?;
+    let program = PathBuf::from(words.remove(0));
+    let tc = TargetCommand {
+        program,
+        args: words,
+        max_fds: sc.target.options.max_fds,
+    };
+    let poll = cmd
+        .contains("{port}")
+        .then(|| ready_poll(sc.target.proto, listen, spec));
+    RunningTarget::spawn_polling(&tc, cfg.ready_timeout, poll)
+        .await
+        .map_err(|e| format!("target did not start: {e}"))
+}
+
+/// What the runner needs from the scenario's server, whoever runs it.
+pub enum Live {
+    /// A child process (built-in server or `--target-cmd`).
+    Process(RunningTarget),
+    /// `--target-addr`: someone else's process.
+    Attached(SocketAddr),
+}
+
+impl Live {
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Live::Process(t) => t.addr(),
+            Live::Attached(a) => *a,
+        }
+    }
+    pub fn sample(&self, label: &str) -> ResourceSample {
+        match self {
+            Live::Process(t) => t.sample(label),
+            Live::Attached(_) => ResourceSample {
+                label: label.to_string(),
+                fds: None,
+                close_wait: None,
+                t_ms: 0,
+            },
+        }
+    }
+    pub fn try_exit(&mut self) -> Option<ExitInfo> {
+        match self {
+            Live::Process(t) => t.try_exit(),
+            Live::Attached(_) => None,
+        }
+    }
+    pub async fn wait_exit(&mut self, d: Duration) -> Option<ExitInfo> {
+        match self {
+            Live::Process(t) => t.wait_exit(d).await,
+            Live::Attached(_) => None,
+        }
+    }
+    pub async fn kill(&mut self) -> Option<ExitInfo> {
+        match self {
+            Live::Process(t) => t.kill().await,
+            Live::Attached(_) => None,
+        }
+    }
+    pub async fn settle_logs(&self, d: Duration) {
+        if let Live::Process(t) = self {
+            t.settle_logs(d).await;
+        }
+    }
+    pub fn events(&self) -> Vec<ServerEvent> {
+        match self {
+            Live::Process(t) => t.events(),
+            Live::Attached(_) => Vec::new(),
+        }
+    }
+    pub fn attached(&self) -> bool {
+        matches!(self, Live::Attached(_))
+    }
+}
+
+/// Notes for a result against an external target: what netrepro could not
+/// do to a program it did not write, so nothing differs silently.
+pub fn notes(sc: &Scenario, ext: &ExternalTarget) -> Vec<String> {
+    let mut n = Vec::new();
+    let o = &sc.target.options;
+    if o.ip_recverr {
+        n.push("ip_recverr = true is not applied to an external target: netrepro cannot set socket options in another program (set IP_RECVERR yourself, e.g. the examples' --recverr)".into());
+    }
+    if let Some(ms) = o.reply_delay_ms {
+        n.push(format!("reply_delay_ms = {ms} is not applied to an external target: the scenario assumes replies are delayed that long (pass your program a delay if it has one)"));
+    }
+    match &ext.kind {
+        ExternalKind::Addr(_) => {
+            n.push("--target-addr: crash detection by probe only (refused = crashed, no answer = hung); no exit status, resources or server error log".into());
+            if o.max_fds.is_some() {
+                n.push("max_fds is not applied: netrepro did not start this process".into());
+            }
+        }
+        ExternalKind::Cmd(_) => {}
+    }
+    if ext.expect.is_empty() {
+        n.push("the scenario's naive/hardened expectations do not apply to an external target; pass --expect to verify a verdict".into());
+    }
+    n
+}

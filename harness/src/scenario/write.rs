@@ -1,0 +1,179 @@
+//! `Scenario` -> TOML text in the documented file format, such that
+//! `parse_str(to_toml(s))` gives back `s` (except `path` and step `line`s,
+//! which belong to the file). Used by `explore` to write the minimal failing
+//! sequence as a scenario file. Only naive and hardened expectations are
+//! written (the only ones a file can hold); a missing one is "unknown".
+
+use super::model::*;
+use std::fmt::Write as _;
+
+/// A TOML string literal (escaped as TOML requires).
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+fn list(items: &[String]) -> String {
+    let parts: Vec<String> = items.iter().map(|s| q(s)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn verdicts(v: &[Verdict]) -> String {
+    match v {
+        [] => q("unknown"),
+        [one] => q(one.as_str()),
+        many => list(
+            &many
+                .iter()
+                .map(|x| x.as_str().to_owned())
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+fn steps_table(m: &std::collections::BTreeMap<String, Vec<Matcher>>) -> String {
+    let parts: Vec<String> = m
+        .iter()
+        .map(|(k, v)| format!("{} = {}", q(k), list(v)))
+        .collect();
+    format!("{{ {} }}", parts.join(", "))
+}
+
+fn partial(out: &mut String, p: &PartialExpectation, base: bool) {
+    match (&p.server, base) {
+        (Some(s), _) => writeln!(out, "server = {}", verdicts(s)).unwrap(),
+        (None, true) => writeln!(out, "server = {}", q("unknown")).unwrap(),
+        (None, false) => {}
+    }
+    if let Some(e) = &p.server_errors {
+        writeln!(out, "server_errors = {}", list(e)).unwrap();
+    }
+    if let Some(st) = &p.steps {
+        writeln!(out, "steps = {}", steps_table(st)).unwrap();
+    }
+}
+
+fn step(out: &mut String, s: &Step) {
+    out.push_str("\n[[steps]]\n");
+    if let Some(id) = &s.id {
+        writeln!(out, "id = {}", q(id)).unwrap();
+    }
+    if !matches!(s.op, Op::Wait { .. }) {
+        writeln!(out, "actor = {}", q(&s.actor)).unwrap();
+    }
+    writeln!(out, "op = {}", q(s.op.name())).unwrap();
+    match &s.op {
+        Op::Send {
+            payload: Payload::Bytes(n),
+        } => writeln!(out, "bytes = {n}").unwrap(),
+        Op::Send {
+            payload: Payload::Text(t),
+        } => writeln!(out, "text = {}", q(t)).unwrap(),
+        Op::Recv { mode, timeout_ms } => {
+            match mode {
+                RecvMode::Exact(n) => writeln!(out, "bytes = {n}").unwrap(),
+                RecvMode::Eof => writeln!(out, "until = \"eof\"").unwrap(),
+                RecvMode::Any => {}
+            }
+            writeln!(out, "timeout_ms = {timeout_ms}").unwrap();
+        }
+        Op::Shutdown { how } => {
+            let h = match how {
+                ShutdownHow::Write => "write",
+                ShutdownHow::Read => "read",
+                ShutdownHow::Both => "both",
+            };
+            writeln!(out, "how = {}", q(h)).unwrap();
+        }
+        Op::Wait { ms } => writeln!(out, "ms = {ms}").unwrap(),
+        _ => {}
+    }
+}
+
+/// The scenario as a TOML file, preceded by `header` as `#` comment lines.
+pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
+    let mut out = String::new();
+    for h in header {
+        for line in h.lines() {
+            writeln!(out, "# {line}").unwrap();
+        }
+    }
+    writeln!(out, "name = {}", q(&sc.name)).unwrap();
+    writeln!(out, "summary = {}", q(&sc.summary)).unwrap();
+    if !sc.refs.is_empty() {
+        writeln!(out, "refs = [").unwrap();
+        for r in &sc.refs {
+            writeln!(out, "  {},", q(r)).unwrap();
+        }
+        writeln!(out, "]").unwrap();
+    }
+    writeln!(out, "timeout_ms = {}", sc.timeout_ms).unwrap();
+    // Top-level keys must come before the first table header.
+    let clients = sc.actors.iter().filter(|a| a.kind == ActorKind::Client);
+    let singles: Vec<String> = clients
+        .clone()
+        .filter(|a| a.count == 1)
+        .map(|a| a.name.clone())
+        .collect();
+    let groups: Vec<String> = clients
+        .filter(|a| a.count != 1)
+        .map(|a| format!("{} = {}", q(&a.name), a.count))
+        .collect();
+    if !singles.is_empty() {
+        writeln!(out, "actors = {}", list(&singles)).unwrap();
+    }
+    if !groups.is_empty() {
+        writeln!(out, "groups = {{ {} }}", groups.join(", ")).unwrap();
+    }
+
+    let t = &sc.target;
+    out.push_str("\n[target]\n");
+    writeln!(
+        out,
+        "proto = {}",
+        q(match t.proto {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        })
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "mode = {}",
+        q(match t.mode {
+            Mode::Echo => "echo",
+            Mode::Forward => "forward",
+        })
+    )
+    .unwrap();
+    writeln!(out, "bind = {}", q(&t.bind)).unwrap();
+    if t.options.ip_recverr {
+        writeln!(out, "ip_recverr = true").unwrap();
+    }
+    if let Some(n) = t.options.max_fds {
+        writeln!(out, "max_fds = {n}").unwrap();
+    }
+    if let Some(n) = t.options.reply_delay_ms {
+        writeln!(out, "reply_delay_ms = {n}").unwrap();
+    }
+
+    for s in &sc.steps {
+        step(&mut out, s);
+    }
+
+    for imp in Impl::ALL {
+        let e = sc.expect.get(&imp).cloned().unwrap_or_default();
+        writeln!(out, "\n[expect.{}]", imp.as_str()).unwrap();
+        partial(&mut out, &e.base, true);
+        for (key, p) in &e.per_os {
+            let k = match key {
+                ExpectKey::Linux => "linux",
+                ExpectKey::Windows => "windows",
+                ExpectKey::Macos => "macos",
+                ExpectKey::Wine => "wine",
+            };
+            writeln!(out, "[expect.{}.{k}]", imp.as_str()).unwrap();
+            partial(&mut out, p, false);
+        }
+    }
+    out
+}
