@@ -1,0 +1,261 @@
+//! External targets (`run --target-cmd / --target-addr`) with the example
+//! programs in examples/targets/, socat as a third-party target, the clear
+//! errors for targets that do not start, and `explore`.
+//!
+//! Setup failures of an external target are per-scenario results with
+//! `setup_error` set and status failed (exit code 1), like a built-in
+//! server that fails to start; bad flags are usage errors (exit code 2).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn netrepro() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_netrepro"));
+    c.current_dir(root());
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `run` with extra args; returns the process output and the single result.
+fn run(args: &[&str], dir: &Path) -> (Output, Vec<Value>) {
+    let report = dir.join("r.json");
+    let out = netrepro()
+        .arg("run")
+        .args(args)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let rep: Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap_or_default()).unwrap_or(Value::Null);
+    let results = rep["results"].as_array().cloned().unwrap_or_default();
+    (out, results)
+}
+
+fn server_error_names(r: &Value) -> Vec<String> {
+    r["server_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const TRIBLER: &str = "scenarios/udp/tribler-vanished-client-recverr.toml";
+
+#[cfg(target_os = "linux")]
+#[test]
+fn tribler_style_program_crashes_with_econnrefused_and_the_fixed_one_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd =
+        "python3 examples/targets/tribler_udp_echo.py --port {port} --recverr --reply-delay-ms 150";
+    let (out, res) = run(
+        &[TRIBLER, "--target-cmd", cmd, "--expect", "crashed"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = &res[0];
+    assert_eq!(r["impl"], "external");
+    assert_eq!(r["verdict"], "crashed");
+    assert_eq!(r["status"], "passed");
+    assert_eq!(r["exit"]["code"], 1);
+    assert_eq!(r["target"]["kind"], "cmd");
+    assert!(
+        server_error_names(r).contains(&"ECONNREFUSED".to_string()),
+        "{r}"
+    );
+    // ip_recverr / reply_delay_ms cannot be applied to a foreign program: said so.
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("ip_recverr") && notes.contains("reply_delay_ms"),
+        "{notes}"
+    );
+
+    let fixed = "python3 examples/targets/tribler_udp_echo_fixed.py --port {port} --recverr --reply-delay-ms 150";
+    let (out, res) = run(
+        &[TRIBLER, "--target-cmd", fixed, "--expect", "survived"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(res[0]["verdict"], "survived");
+    // It met the same error and carried on.
+    assert!(server_error_names(&res[0]).contains(&"ECONNREFUSED".to_string()));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn natter_style_forwarder_logs_ebadf_from_closing_under_its_sibling_and_the_fixed_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = "examples/targets/natter-client-abort-upstream-eof.toml";
+    let mut classes = Vec::new();
+    for prog in ["natter_forward.py", "natter_forward_fixed.py"] {
+        // No LISTENING line: readiness is the port accepting.
+        let cmd =
+            format!("python3 examples/targets/{prog} --port {{port}} --upstream {{upstream}}");
+        let (out, res) = run(
+            &[sc, "--target-cmd", &cmd, "--expect", "survived"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{prog}: {}", stderr(&out));
+        let r = &res[0];
+        assert_eq!(r["verdict"], "survived", "{prog}: {r}");
+        classes.push(
+            r["server_errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["class"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>(),
+        );
+    }
+    // Broken: a thread's socket was closed under it (Linux EBADF; WSAECONNABORTED
+    // 10053 on Windows, Natter issue #41). Fixed: never.
+    assert!(
+        classes[0].contains(&"bad-descriptor".to_string()),
+        "{classes:?}"
+    );
+    assert!(
+        !classes[1].contains(&"bad-descriptor".to_string()),
+        "{classes:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn socat_as_a_third_party_tcp_echo_survives() {
+    if Command::new("socat").arg("-V").output().is_err() {
+        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (out, res) = run(
+        &[
+            "scenarios/tcp/rst-mid-request.toml",
+            "--target-cmd",
+            "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:cat",
+            "--expect",
+            "survived",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(res[0]["verdict"], "survived");
+    assert_eq!(res[0]["status"], "passed");
+}
+
+#[test]
+fn a_target_that_cannot_start_exits_early_or_never_listens_is_a_clear_setup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = "scenarios/tcp/rst-mid-request.toml";
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "/nonexistent/netrepro-no-such-server {port}",
+            &["could not start"],
+        ),
+        (
+            "python3 -c \"import sys; sys.stderr.write('boom on {port}\\n'); sys.exit(3)\"",
+            &["exited before it was ready", "exit code 3", "boom on"],
+        ),
+        (
+            "python3 -c \"import time; time.sleep(30)\" {port}",
+            &["did not accept a TCP connection"],
+        ),
+    ];
+    for (cmd, wanted) in cases {
+        let (out, res) = run(&[sc, "--target-cmd", cmd], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+        let err = res[0]["setup_error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for w in wanted {
+            assert!(err.contains(w), "{cmd}: {w:?} not in {err:?}");
+        }
+        assert_eq!(res[0]["status"], "failed");
+        assert!(stderr(&out).contains("setup error"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn target_addr_is_loopback_only_and_a_dead_port_counts_as_crashed_by_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = "scenarios/tcp/rst-mid-request.toml";
+    let (out, _) = run(&[sc, "--target-addr", "192.0.2.1:9"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--allow-remote"));
+    // A port nobody listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let (_, res) = run(&[sc, "--target-addr", &addr], dir.path());
+    let r = &res[0];
+    assert_eq!(r["verdict"], "crashed", "{r}");
+    assert_eq!(r["status"], "unverified");
+    assert!(r["notes"].to_string().contains("probe only"), "{r}");
+}
+
+#[test]
+fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_hardened() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("found.toml");
+    let budget = [
+        "--proto",
+        "tcp",
+        "--mode",
+        "forward",
+        "--cases",
+        "3",
+        "--seed",
+        "1",
+        "--max-shrink-iters",
+        "4",
+        "--time-limit",
+        "40s",
+    ];
+    let out = netrepro()
+        .arg("explore")
+        .args(budget)
+        .args(["--impl", "naive", "--out"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
+    let sc = netrepro::scenario::load_file(&out_file).expect("written file parses");
+    assert!(sc.steps.len() <= 5, "not shrunk: {} steps", sc.steps.len());
+    assert!(
+        sc.refs.iter().any(|r| r.contains("seed 1")),
+        "{:?}",
+        sc.refs
+    );
+    let (run_out, res) = run(&[out_file.to_str().unwrap(), "--impl", "naive"], dir.path());
+    assert_eq!(run_out.status.code(), Some(0), "{}", stderr(&run_out));
+    assert_eq!(res[0]["status"], "passed", "{}", res[0]);
+    assert_ne!(res[0]["verdict"], "survived");
+
+    let out = netrepro()
+        .arg("explore")
+        .args(budget)
+        .args(["--impl", "hardened", "--out"])
+        .arg(dir.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!dir.path().join("none.toml").exists());
+}
