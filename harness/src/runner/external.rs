@@ -181,7 +181,7 @@ pub async fn spawn_cmd(
 /// What the runner needs from the scenario's server, whoever runs it.
 pub enum Live {
     /// A child process (built-in server or `--target-cmd`).
-    Process(RunningTarget),
+    Process(Box<RunningTarget>),
     /// `--target-addr`: someone else's process.
     Attached(SocketAddr),
 }

@@ -218,12 +218,12 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
             };
             RunningTarget::spawn(&cmd, cfg.ready_timeout)
                 .await
-                .map(Live::Process)
+                .map(|t| Live::Process(Box::new(t)))
                 .map_err(|e| format!("server did not start: {e}"))
         }
         Some(ExternalKind::Cmd(c)) => external::spawn_cmd(c, sc, &probe_spec, up_addr, cfg)
             .await
-            .map(Live::Process),
+            .map(|t| Live::Process(Box::new(t))),
         Some(ExternalKind::Addr(a)) => Ok(Live::Attached(*a)),
     };
     let mut target = match started_target {

@@ -177,3 +177,151 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::gen;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    /// What a file can carry: everything but the path and step lines.
+    fn normalised(mut s: Scenario) -> Scenario {
+        s.path = "x.toml".into();
+        for st in &mut s.steps {
+            st.line = 0;
+        }
+        s
+    }
+
+    fn round_trip(s: &Scenario) -> Scenario {
+        let text = to_toml(s, &["a header".into()]);
+        match crate::scenario::parse_str(&text, Path::new("x.toml")) {
+            Ok(back) => normalised(back),
+            Err(e) => panic!("{e}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn shipped_scenarios_round_trip() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let all = crate::scenario::load_paths(&[dir]).expect("catalog loads");
+        assert!(!all.is_empty());
+        for s in all {
+            assert_eq!(round_trip(&s), normalised(s.clone()), "{}", s.name);
+        }
+    }
+
+    fn verdict() -> impl Strategy<Value = Verdict> {
+        prop_oneof![
+            Just(Verdict::Survived),
+            Just(Verdict::Hung),
+            Just(Verdict::Crashed),
+            Just(Verdict::Leaked)
+        ]
+    }
+
+    fn partial(base: bool) -> impl Strategy<Value = PartialExpectation> {
+        let server = prop::collection::btree_set(verdict(), 0..3)
+            .prop_map(|s| s.into_iter().collect::<Vec<_>>());
+        let server = if base {
+            server.prop_map(Some).boxed()
+        } else {
+            prop::option::of(server).boxed()
+        };
+        let matcher = prop::sample::select(vec![
+            "ok",
+            "eof",
+            "reset",
+            "ECONNRESET",
+            "WSAECONNRESET",
+            "timeout",
+        ])
+        .prop_map(String::from);
+        (
+            server,
+            prop::option::of(prop::collection::vec(matcher, 1..3)),
+        )
+            .prop_map(|(server, server_errors)| PartialExpectation {
+                server,
+                server_errors,
+                steps: None,
+            })
+    }
+
+    fn expectations() -> impl Strategy<Value = ImplExpectations> {
+        (
+            partial(true),
+            prop::option::of(partial(false)),
+            prop::option::of(partial(false)),
+        )
+            .prop_map(|(base, win, wine)| {
+                let mut per_os = std::collections::BTreeMap::new();
+                if let Some(w) = win {
+                    per_os.insert(ExpectKey::Windows, w);
+                }
+                if let Some(w) = wine {
+                    per_os.insert(ExpectKey::Wine, w);
+                }
+                ImplExpectations { base, per_os }
+            })
+    }
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
+        let target = prop_oneof![
+            (
+                any::<bool>(),
+                prop::option::of(16u64..4096),
+                prop::option::of(0u64..500)
+            )
+                .prop_map(|(ip_recverr, max_fds, reply_delay_ms)| TargetSpec {
+                    proto: Proto::Udp,
+                    mode: Mode::Echo,
+                    bind: "127.0.0.1".into(),
+                    options: ServerOptions {
+                        ip_recverr,
+                        max_fds,
+                        reply_delay_ms
+                    },
+                }),
+            (any::<bool>(), prop::option::of(16u64..4096)).prop_map(|(fwd, max_fds)| TargetSpec {
+                proto: Proto::Tcp,
+                mode: if fwd { Mode::Forward } else { Mode::Echo },
+                bind: "::1".into(),
+                options: ServerOptions {
+                    ip_recverr: false,
+                    max_fds,
+                    reply_delay_ms: None
+                },
+            }),
+        ];
+        (
+            target,
+            "[a-z0-9-]{1,20}",
+            "[a-z][ -~\u{e9}\"\\\\\n]{0,40}",
+            prop::collection::vec("[ -~]{0,30}", 0..3),
+            1u64..100_000,
+            expectations(),
+            expectations(),
+        )
+            .prop_flat_map(|(t, name, summary, refs, timeout_ms, naive, hardened)| {
+                gen::steps(t.proto, t.mode, 8).prop_map(move |steps| {
+                    let mut s = crate::explore::scenario_for(steps, &t, &name);
+                    s.summary = summary.clone();
+                    s.refs = refs.clone();
+                    s.timeout_ms = timeout_ms;
+                    s.expect.insert(Impl::Naive, naive.clone());
+                    s.expect.insert(Impl::Hardened, hardened.clone());
+                    normalised(s)
+                })
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn written_scenarios_parse_back_identically(s in scenario()) {
+            prop_assert_eq!(round_trip(&s), s);
+        }
+    }
+}
