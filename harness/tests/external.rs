@@ -36,6 +36,7 @@ fn run(args: &[&str], dir: &Path) -> (Output, Vec<Value>) {
     (out, results)
 }
 
+#[cfg(target_os = "linux")]
 fn server_error_names(r: &Value) -> Vec<String> {
     r["server_errors"]
         .as_array()
@@ -49,6 +50,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+#[cfg(target_os = "linux")]
 const TRIBLER: &str = "scenarios/udp/tribler-vanished-client-recverr.toml";
 
 #[cfg(target_os = "linux")]
