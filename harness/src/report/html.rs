@@ -5,7 +5,6 @@
 //! maud escapes every interpolated string: scenario files are user input.
 
 use super::junit::{mode_str, proto_str};
-use super::markdown::icon;
 use super::matrix::{Cell, Column, Matrix, Row};
 use super::model::Status;
 use super::text;
@@ -21,6 +20,7 @@ th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:lef
 .v-survived{background:#d8f5d0}.v-leaked{background:#ffe2b3}.v-hung{background:#e6d5ff}.v-crashed{background:#ffc9c9}.v-not-run{background:#eee;color:#555}
 .s-failed{outline:3px solid #c00;outline-offset:-3px}
 .verdict{font-weight:600}
+.status{font-size:12px;color:#444}.st-failed{color:#c00;font-weight:700}.st-unverified{color:#7a5c00}
 .errs{display:block;font:12px ui-monospace,monospace;color:#333}
 .fatal{color:#a00;font-weight:700}
 .legend span{display:inline-block;padding:.1em .6em;margin-right:.4em;border:1px solid #ccc}
@@ -66,11 +66,17 @@ fn verdict_class(c: &Cell) -> String {
     )
 }
 
+/// Status as text with a class (no emoji: a CI screenshot host may lack
+/// an emoji font).
+fn status_markup(s: Status) -> Markup {
+    html! { span class=(format!("status st-{}", s.as_str())) { (s.as_str()) } }
+}
+
 fn cell_markup(c: &Cell) -> Markup {
     html! {
         td class=(verdict_class(c)) title=(format!("expected {}", text::verdicts(&c.expected))) {
             span.verdict { (c.verdict.map_or("not run", |v| v.as_str())) }
-            " " span.status { (icon(c.status)) " " (c.status.as_str()) }
+            " " (status_markup(c.status))
             @if !c.client_errors.is_empty() {
                 span.errs { "client: " (c.client_errors.join(" ")) }
             }
@@ -118,7 +124,7 @@ fn detail_for(col: &Column, c: &Cell) -> Markup {
     html! {
         div.sub {
             h4 { (col.id) ": " span class=(verdict_class(c)) { (c.verdict.map_or("not run", |v| v.as_str())) }
-                 " (expected " (text::verdicts(&c.expected)) ") " (icon(c.status)) " " (c.status.as_str())
+                 " (expected " (text::verdicts(&c.expected)) ") " (status_markup(c.status))
                  " · " (format!("{:.2}s", c.duration_ms as f64 / 1000.0)) }
             @if !c.diff.is_empty() { ul.diff { @for d in &c.diff { li { (d) } } } }
             @if let Some(e) = &c.setup_error { p.diff { "setup error: " (e) } }
