@@ -44,6 +44,9 @@ def make_socket(host, port, recverr):
 
 
 async def serve(sock, delay):
+    # Announce only once the event loop runs: its own fds (epoll, self-pipe)
+    # exist by then, so the harness's baseline fd count is the real one.
+    listening(sock)
     loop = asyncio.get_running_loop()
     while True:
         # The bug: an error here (ECONNREFUSED from an earlier reply's ICMP)
@@ -62,7 +65,6 @@ def main():
     p.add_argument("--reply-delay-ms", type=int, default=0)
     a = p.parse_args()
     sock = make_socket(a.host, a.port, a.recverr)
-    listening(sock)
     try:
         asyncio.run(serve(sock, a.reply_delay_ms / 1000))
     except OSError as e:

@@ -30,6 +30,9 @@ def drain_error_queue(sock, limit=64):
 
 
 async def serve(sock, delay):
+    # Announce only once the event loop runs: its own fds (epoll, self-pipe)
+    # exist by then, so the harness's baseline fd count is the real one.
+    listening(sock)
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -54,7 +57,6 @@ def main():
     p.add_argument("--reply-delay-ms", type=int, default=0)
     a = p.parse_args()
     sock = make_socket(a.host, a.port, a.recverr)
-    listening(sock)
     asyncio.run(serve(sock, a.reply_delay_ms / 1000))
 
 

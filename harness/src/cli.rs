@@ -1,12 +1,11 @@
 //! The command line: `run`, `validate`, `list`, `serve`. Exit codes: 0 all
 //! expectations met, 1 some scenario failed, 2 usage or input error.
 
-use crate::report::{self, Report, ResultRecord, Summary};
+use crate::report::{self, Report, Summary};
 use crate::runner::{self, RunConfig};
 use crate::scenario::{self, Impl, Scenario};
 use crate::servers;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +36,8 @@ pub enum Cmd {
     Serve(servers::ServeArgs),
     /// Search for a failing step sequence, shrink it, write it as a scenario file.
     Explore(crate::explore::ExploreArgs),
+    /// Work with reports: schema, merge, diff, html, markdown.
+    Report(report::command::ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +73,15 @@ pub struct RunArgs {
     /// Your own server instead of the built-in ones (see README "Reproduce a bug in your server").
     #[command(flatten)]
     pub external: crate::external_args::ExternalArgs,
+    /// Also write JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a CTRF JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub ctrf: Option<PathBuf>,
+    /// Also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 pub fn main() -> ExitCode {
@@ -88,6 +98,7 @@ pub fn main() -> ExitCode {
         Cmd::List(p) => ExitCode::from(list(&p.paths)),
         Cmd::Run(args) => ExitCode::from(run(args)),
         Cmd::Explore(args) => ExitCode::from(crate::explore::main(args)),
+        Cmd::Report(args) => ExitCode::from(report::command::run(args)),
     }
 }
 
@@ -166,17 +177,6 @@ fn write_report(path: &Path, r: &Report) {
     }
 }
 
-fn progress_line(n: usize, total: usize, r: &ResultRecord) -> String {
-    format!(
-        "[{n:>3}/{total}] {:<10} {:<8} {:<40} {:<9} {:.2}s",
-        r.status.as_str().to_uppercase(),
-        r.impl_.as_str(),
-        r.scenario.name,
-        r.verdict.map_or("not run", |v| v.as_str()),
-        r.duration_ms as f64 / 1000.0
-    )
-}
-
 fn run(args: RunArgs) -> u8 {
     let mut scenarios = match load(&args.paths) {
         Ok(s) => s,
@@ -236,6 +236,11 @@ fn run(args: RunArgs) -> u8 {
     };
     let report_path = args.report.clone();
     let quiet = args.quiet;
+    let extra = report::outputs::Extra {
+        junit: args.junit.clone(),
+        ctrf: args.ctrf.clone(),
+        markdown: args.markdown.clone(),
+    };
     rt.block_on(async move {
         // Ctrl-C: kill every server still running, keep the partial report.
         tokio::spawn(async {
@@ -249,14 +254,12 @@ fn run(args: RunArgs) -> u8 {
         let mut rep = new_report(report::host::now_rfc3339());
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
-        let total = scenarios.len() * subjects.len();
+        let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
         for sc in &scenarios {
             for subject in &subjects {
+                progress.start(&sc.name, subject.label());
                 let r = runner::run_subject(sc, subject, &cfg).await;
-                if !quiet {
-                    println!("{}", progress_line(rep.results.len() + 1, total, &r));
-                    let _ = std::io::stdout().flush();
-                }
+                progress.finish_one(&r);
                 if let Some(e) = &r.setup_error {
                     eprintln!("  setup error: {e}");
                 }
@@ -270,8 +273,12 @@ fn run(args: RunArgs) -> u8 {
         rep.complete = true;
         rep.duration_ms = started.elapsed().as_millis() as u64;
         write_report(&report_path, &rep);
+        progress.finish();
         print!("\n{}", report::table::render(&rep));
         println!("report: {}", report_path.display());
+        if !report::outputs::write_all(&extra, &rep, &report_path) {
+            return EXIT_INPUT;
+        }
         if rep.summary.failed == 0 {
             EXIT_OK
         } else {

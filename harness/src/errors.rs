@@ -9,7 +9,19 @@ use std::io;
 
 /// Portable class of a socket error: what a scenario expectation usually
 /// names, so one expectation reads the same on every OS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorClass {
     Reset,
@@ -33,7 +45,7 @@ pub enum ErrorClass {
 }
 
 /// An error as observed on either side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObservedError {
     /// Raw OS code (errno, WSA code or Win32 code); `None` for errors that
     /// did not come from the OS.

@@ -5,7 +5,7 @@ use crate::errors::ObservedError;
 use serde::{Deserialize, Serialize};
 
 /// Result of one step for one actor (group member).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum StepOutcome {
     /// Completed; `bytes` sent or received (0 for ops that move no data).
@@ -21,7 +21,7 @@ pub enum StepOutcome {
 }
 
 /// One executed step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepRecord {
     /// 0-based index in the scenario's steps.
     pub index: usize,
@@ -38,7 +38,7 @@ pub struct StepRecord {
 
 /// One line of the server's stderr log: an error it handled or died from.
 /// This is also the wire format the built-in servers print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerEvent {
     /// Server operation: accept, recv, send, recv_from, send_to, connect_upstream, ...
     pub op: String,
@@ -54,7 +54,7 @@ pub struct ServerEvent {
 }
 
 /// Resource usage of the server process at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceSample {
     /// `baseline` (after readiness), `after` (steps done), `settled` (after the settle wait).
     pub label: String,
@@ -66,7 +66,7 @@ pub struct ResourceSample {
 }
 
 /// How a server process ended, if it did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExitInfo {
     pub code: Option<i32>,
     /// Unix signal number.

@@ -1,22 +1,11 @@
-//! Writing the JSON report atomically: a temp file in the same directory,
-//! then a rename, so a reader never sees half a report.
+//! Reading and writing the JSON report. Writes are atomic (`write`), so a
+//! reader never sees half a report.
 
 use super::model::Report;
-use std::io::Write;
 use std::path::Path;
 
 pub fn write_atomic(path: &Path, report: &Report) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut tmp, report)?;
-    tmp.write_all(b"\n")?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::write::json(path, report)
 }
 
 pub fn read(path: &Path) -> std::io::Result<Report> {

@@ -11,49 +11,65 @@ use std::collections::BTreeMap;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
+    /// Version of this format (see `SCHEMA_VERSION` and reports/README.md).
     pub schema_version: u32,
+    /// The program that wrote the report.
     pub tool: Tool,
+    /// Where the run happened.
     pub host: Host,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// Wall time of the whole run so far, in milliseconds.
     pub duration_ms: u64,
     /// False while the run is still going or if it was interrupted: the
     /// results are what was seen so far.
     pub complete: bool,
+    /// One record per scenario x implementation, in run order.
     pub results: Vec<ResultRecord>,
+    /// Counts over `results`.
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tool {
+    /// Always "netrepro".
     pub name: String,
+    /// Crate version of the binary that ran.
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Host {
     /// linux | windows | macos: which expectations were applied.
     pub os: Os,
     /// Human-readable OS version, e.g. "Debian 12 (kernel 6.1.0)".
     pub os_version: String,
+    /// CPU architecture, e.g. "x86_64", "aarch64".
     pub arch: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioInfo {
+    /// Unique scenario name (the key across reports).
     pub name: String,
+    /// Scenario file as given on the command line.
     pub path: String,
+    /// One-line description from the scenario file.
     pub summary: String,
+    /// Sources (issues, docs) the scenario cites.
     pub refs: Vec<String>,
+    /// Transport of the server under test.
     pub proto: Proto,
+    /// What the server does (echo or forward).
     pub mode: Mode,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResultRecord {
     pub scenario: ScenarioInfo,
+    /// Which built-in server ran.
     #[serde(rename = "impl")]
     pub impl_: Impl,
     /// What happened to the server; `None` if it could not be started.
@@ -67,13 +83,19 @@ pub struct ResultRecord {
     pub notes: Vec<String>,
     /// One line per mismatch between expectation and observation.
     pub diff: Vec<String>,
+    /// How the server process ended, if it did before the harness stopped it.
     pub exit: Option<ExitInfo>,
+    /// The liveness probe after the steps; `None` if it did not run.
     pub probe: Option<ProbeResult>,
+    /// Every executed step, per actor and group member, in execution order.
     pub steps: Vec<StepRecord>,
+    /// Errors the server logged (handled or fatal), in order.
     pub server_errors: Vec<ServerEvent>,
+    /// Resource samples of the server process (baseline, after, settled).
     pub samples: Vec<ResourceSample>,
     /// Why the scenario could not run (server failed to start ...).
     pub setup_error: Option<String>,
+    /// Wall time of this scenario x impl, in milliseconds.
     pub duration_ms: u64,
     /// `impl = "external"` only: the program or address that was tested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,14 +103,14 @@ pub struct ResultRecord {
 }
 
 /// Which external target a result is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExternalTargetInfo {
     pub kind: ExternalKindName,
     /// The command line as given (`{port}` unsubstituted) or `host:port`.
     pub spec: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExternalKindName {
     /// `--target-cmd`: started, sampled and killed by netrepro.
@@ -98,7 +120,19 @@ pub enum ExternalKindName {
 }
 
 /// Outcome of one result against its expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Everything the expectation states was observed.
@@ -142,15 +176,21 @@ impl ResultRecord {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
+    /// Number of results.
     pub total: usize,
+    /// Results with status `passed`.
     pub passed: usize,
+    /// Results with status `failed`.
     pub failed: usize,
+    /// Results with status `skipped`.
     #[serde(default)]
     pub skipped: usize,
+    /// Results with status `unverified`.
     #[serde(default)]
     pub unverified: usize,
+    /// Verdict name (or "not-run") -> number of results.
     pub by_verdict: BTreeMap<String, usize>,
 }
 

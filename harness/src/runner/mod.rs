@@ -137,6 +137,16 @@ pub enum Subject {
     External(ExternalTarget),
 }
 
+impl Subject {
+    /// Short name for progress output: the impl, or "external".
+    pub fn label(&self) -> &'static str {
+        match self {
+            Subject::Builtin(imp) => imp.as_str(),
+            Subject::External(_) => Impl::External.as_str(),
+        }
+    }
+}
+
 /// Run one scenario against one built-in implementation.
 pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord {
     run_subject(sc, &Subject::Builtin(imp), cfg).await

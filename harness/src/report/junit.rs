@@ -1,0 +1,97 @@
+//! JUnit XML (`run --junit FILE`) via quick-junit: one testcase per scenario
+//! x impl, one testsuite per proto/mode. A failure carries the expectation
+//! diff; system-out carries the steps and error codes. Unverified results
+//! pass (nothing stated was contradicted) with a `netrepro.status` property.
+
+use super::model::{Report, ResultRecord, Status};
+use super::text;
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+fn suite_name(r: &ResultRecord) -> String {
+    format!(
+        "{}/{}",
+        proto_str(r.scenario.proto),
+        mode_str(r.scenario.mode)
+    )
+}
+
+pub fn proto_str(p: crate::scenario::Proto) -> &'static str {
+    match p {
+        crate::scenario::Proto::Tcp => "tcp",
+        crate::scenario::Proto::Udp => "udp",
+    }
+}
+
+pub fn mode_str(m: crate::scenario::Mode) -> &'static str {
+    match m {
+        crate::scenario::Mode::Echo => "echo",
+        crate::scenario::Mode::Forward => "forward",
+    }
+}
+
+fn case(r: &ResultRecord) -> TestCase {
+    let status = match r.status {
+        Status::Passed | Status::Unverified => TestCaseStatus::success(),
+        Status::Failed => {
+            let mut s = TestCaseStatus::non_success(if r.setup_error.is_some() {
+                NonSuccessKind::Error
+            } else {
+                NonSuccessKind::Failure
+            });
+            let msg = text::failure_message(r);
+            s.set_message(msg.replace('\n', "; "));
+            s.set_type(r.verdict.map_or("not-run", |v| v.as_str()));
+            s.set_description(msg);
+            s
+        }
+        Status::Skipped => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(r.notes.join("; "));
+            s
+        }
+    };
+    let mut c = TestCase::new(text::test_name(r), status);
+    c.set_classname(r.scenario.path.clone());
+    c.set_time(Duration::from_millis(r.duration_ms));
+    c.set_system_out(text::transcript(r).join("\n"));
+    c.add_property(Property::new("netrepro.status", r.status.as_str()));
+    c.add_property(Property::new(
+        "netrepro.verdict",
+        r.verdict.map_or("not-run", |v| v.as_str()),
+    ));
+    c
+}
+
+/// The whole report as JUnit XML.
+pub fn render(report: &Report) -> String {
+    let mut rep = quick_junit::Report::new("netrepro");
+    rep.set_time(Duration::from_millis(report.duration_ms));
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for r in &report.results {
+        let name = suite_name(r);
+        let i = match suites.iter().position(|s| s.name.as_str() == name) {
+            Some(i) => i,
+            None => {
+                let mut s = TestSuite::new(name);
+                s.add_property(Property::new("os", report.host.os.as_str()));
+                s.add_property(Property::new("os_version", report.host.os_version.clone()));
+                suites.push(s);
+                suites.len() - 1
+            }
+        };
+        suites[i].add_test_case(case(r));
+    }
+    for s in &mut suites {
+        let ms: u64 = report
+            .results
+            .iter()
+            .filter(|r| suite_name(r) == s.name.as_str())
+            .map(|r| r.duration_ms)
+            .sum();
+        s.set_time(Duration::from_millis(ms));
+    }
+    rep.add_test_suites(suites);
+    rep.to_string()
+        .expect("in-memory XML serialisation cannot fail")
+}

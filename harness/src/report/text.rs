@@ -1,0 +1,97 @@
+//! Plain-text pieces shared by the JUnit, CTRF, Markdown and HTML writers:
+//! one line per step, per server error, and names for columns.
+
+use super::model::ResultRecord;
+use crate::observe::{ServerEvent, StepOutcome, StepRecord};
+
+/// `ok 32B`, `eof after 0B`, `ECONNRESET (104, reset) after 0B`, `timeout after 2000ms`.
+pub fn outcome(o: &StepOutcome) -> String {
+    match o {
+        StepOutcome::Ok { bytes } => format!("ok {bytes}B"),
+        StepOutcome::Eof { bytes } => format!("eof after {bytes}B"),
+        StepOutcome::Error { bytes, error } => format!(
+            "{} ({}, {}) after {bytes}B",
+            error.name,
+            error.raw.map_or("-".to_string(), |r| r.to_string()),
+            error.class.as_str()
+        ),
+        StepOutcome::Timeout { after_ms, .. } => format!("timeout after {after_ms}ms"),
+        StepOutcome::Skipped { reason } => format!("skipped: {reason}"),
+    }
+}
+
+/// `+12ms #3 line 21 gone[0] send: ok 32B`
+pub fn step(s: &StepRecord) -> String {
+    format!(
+        "+{}ms #{} line {} {}[{}] {}{}: {}",
+        s.elapsed_ms,
+        s.index,
+        s.line,
+        s.actor,
+        s.member,
+        s.op,
+        s.id.as_deref()
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default(),
+        outcome(&s.outcome)
+    )
+}
+
+/// `+160ms recv_from ECONNREFUSED (111, refused) fatal`
+pub fn server_event(e: &ServerEvent) -> String {
+    format!(
+        "+{}ms {} {} ({}, {}){}",
+        e.t_ms,
+        e.op,
+        e.name,
+        e.raw.map_or("-".to_string(), |r| r.to_string()),
+        e.class.as_str(),
+        if e.fatal { " fatal" } else { "" }
+    )
+}
+
+/// The steps, server errors and verdict of one result, one fact per line
+/// (JUnit system-out, CTRF stdout).
+pub fn transcript(r: &ResultRecord) -> Vec<String> {
+    let mut out = vec![format!(
+        "verdict: {} (expected {})",
+        r.verdict.map_or("not run", |v| v.as_str()),
+        verdicts(&r.expected)
+    )];
+    out.extend(r.steps.iter().map(|s| format!("step {}", step(s))));
+    out.extend(
+        r.server_errors
+            .iter()
+            .map(|e| format!("server {}", server_event(e))),
+    );
+    if let Some(e) = &r.setup_error {
+        out.push(format!("setup error: {e}"));
+    }
+    out.extend(r.notes.iter().map(|n| format!("note: {n}")));
+    out
+}
+
+/// `crashed|hung`, or `unknown` for an empty list.
+pub fn verdicts(v: &[crate::scenario::Verdict]) -> String {
+    if v.is_empty() {
+        "unknown".into()
+    } else {
+        v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+    }
+}
+
+/// Test name used by JUnit and CTRF: `scenario [impl]`.
+pub fn test_name(r: &ResultRecord) -> String {
+    format!("{} [{}]", r.scenario.name, r.impl_.as_str())
+}
+
+/// The expectation diff as one message; the setup error if there is no diff.
+pub fn failure_message(r: &ResultRecord) -> String {
+    if r.diff.is_empty() {
+        r.setup_error
+            .clone()
+            .unwrap_or_else(|| "failed".to_string())
+    } else {
+        r.diff.join("\n")
+    }
+}
