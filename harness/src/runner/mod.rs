@@ -3,13 +3,14 @@
 //! expectation. Every wait is bounded; the server is killed and reaped at
 //! the end whatever happened.
 
+pub mod os_options;
 pub mod probe;
 
 use crate::client::Session;
 use crate::observe::{ExitInfo, ResourceSample};
 use crate::report::Status;
 use crate::report::{ResultRecord, ScenarioInfo};
-use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, Verdict};
+use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, ServerOptions, Verdict};
 use crate::target::{RunningTarget, TargetCommand};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -50,8 +51,14 @@ impl RunConfig {
 
 const SETTLE_POLL: Duration = Duration::from_millis(20);
 
-/// Arguments for `netrepro serve` that reproduce the scenario's target.
-pub fn serve_args(sc: &Scenario, imp: Impl, upstream: Option<SocketAddr>) -> Vec<String> {
+/// Arguments for `netrepro serve` that reproduce the scenario's target, with
+/// the server `options` that apply on this OS (see `os_options`).
+pub fn serve_args(
+    sc: &Scenario,
+    imp: Impl,
+    upstream: Option<SocketAddr>,
+    options: &ServerOptions,
+) -> Vec<String> {
     let t = &sc.target;
     let mut args = vec![
         "serve".to_string(),
@@ -77,10 +84,10 @@ pub fn serve_args(sc: &Scenario, imp: Impl, upstream: Option<SocketAddr>) -> Vec
     if let Some(up) = upstream {
         args.extend(["--upstream".into(), up.to_string()]);
     }
-    if t.options.ip_recverr {
+    if options.ip_recverr {
         args.push("--ip-recverr".into());
     }
-    if let Some(ms) = t.options.reply_delay_ms {
+    if let Some(ms) = options.reply_delay_ms {
         args.extend(["--reply-delay-ms".into(), ms.to_string()]);
     }
     args
@@ -161,6 +168,20 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
         rec
     };
 
+    // Options that do not exist on this OS: run without (noted) or skip.
+    let options = match os_options::decide(&sc.target.options, cfg.platform) {
+        os_options::Decision::Run { options, notes } => {
+            rec.notes.extend(notes);
+            options
+        }
+        os_options::Decision::Skip { note } => {
+            rec.status = Status::Skipped;
+            rec.notes.push(note);
+            rec.duration_ms = started.elapsed().as_millis() as u64;
+            return rec;
+        }
+    };
+
     let bind_ip: IpAddr = match sc.target.bind.parse() {
         Ok(ip) => ip,
         Err(_) => return fail_setup(rec, format!("bad bind address {:?}", sc.target.bind)),
@@ -176,8 +197,8 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
     let up_addr = upstream.as_ref().and_then(|l| l.local_addr().ok());
     let cmd = TargetCommand {
         program: cfg.server_program.clone(),
-        args: serve_args(sc, imp, up_addr),
-        max_fds: sc.target.options.max_fds,
+        args: serve_args(sc, imp, up_addr, &options),
+        max_fds: options.max_fds,
     };
     let mut target = match RunningTarget::spawn(&cmd, cfg.ready_timeout).await {
         Ok(t) => t,
