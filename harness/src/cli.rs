@@ -252,6 +252,7 @@ fn run(args: RunArgs) -> u8 {
         });
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
+        println!("{}", report::host::header_line(&rep.tool, &rep.host));
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);

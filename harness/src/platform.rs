@@ -1,8 +1,73 @@
 //! Facts about the platform this process runs on that the OS name alone does
-//! not tell: currently, whether a Windows build is running under Wine.
+//! not tell: currently, whether a Windows build is running under Wine (and
+//! which Wine). Wine is not Windows: its socket layer reports some errors
+//! differently (see /work/shared/tools/README.md, "Known Wine differences"),
+//! so a run under Wine uses the scenarios' `wine` expectations and says so
+//! in the report.
 
-/// True when this Windows binary runs under Wine (ntdll exports
-/// `wine_get_version`). Always false elsewhere.
+/// True when this Windows binary runs under Wine. Always false elsewhere.
 pub fn under_wine() -> bool {
-    false
+    wine_version().is_some()
+}
+
+/// The Wine version (e.g. `"8.0"`) when running under Wine; `None` on real
+/// Windows and on every other OS.
+pub fn wine_version() -> Option<String> {
+    // Asked per sample and per result; the answer cannot change in a process.
+    static VERSION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    VERSION.get_or_init(os::wine_version).clone()
+}
+
+#[cfg(windows)]
+mod os {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+
+    /// Wine's ntdll exports `wine_get_version` (a `const char *(void)`);
+    /// Microsoft's ntdll does not. This is the check Wine's own FAQ suggests
+    /// (https://gitlab.winehq.org/wine/wine/-/wikis/Developer-FAQ#how-can-i-detect-wine).
+    pub(super) fn wine_version() -> Option<String> {
+        // SAFETY: both strings are NUL-terminated literals; ntdll is mapped in
+        // every Windows process, and the handle is not owned (no FreeLibrary).
+        let ntdll = unsafe { GetModuleHandleA(c"ntdll.dll".as_ptr().cast()) };
+        if ntdll.is_null() {
+            return None;
+        }
+        // SAFETY: as above; a null result means "not exported".
+        let proc = unsafe { GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()) }?;
+        // SAFETY: Wine documents the export as `const char *wine_get_version(void)`.
+        let get: unsafe extern "C" fn() -> *const core::ffi::c_char =
+            unsafe { std::mem::transmute(proc) };
+        // SAFETY: the returned pointer is a static NUL-terminated string (or null).
+        let p = unsafe { get() };
+        if p.is_null() {
+            return Some("unknown".into());
+        }
+        // SAFETY: non-null, NUL-terminated, static for the process lifetime.
+        let v = unsafe { std::ffi::CStr::from_ptr(p) };
+        Some(v.to_string_lossy().into_owned())
+    }
+}
+
+#[cfg(not(windows))]
+mod os {
+    /// Wine runs Windows binaries only.
+    pub(super) fn wine_version() -> Option<String> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A native build is never "under Wine"; a Windows build is under Wine
+    /// exactly when ntdll exports `wine_get_version`, which only a run under
+    /// Wine can show (the `.ci/run` Wine step checks the report's host).
+    #[test]
+    fn native_builds_are_not_wine() {
+        if !cfg!(windows) {
+            assert_eq!(super::wine_version(), None);
+            assert!(!super::under_wine());
+        } else {
+            assert_eq!(super::under_wine(), super::wine_version().is_some());
+        }
+    }
 }

@@ -161,6 +161,11 @@ fn interrupted_run_kills_its_servers_and_keeps_a_partial_report() {
         .unwrap();
     let run_pid = child.id();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let header = lines.next().expect("a header line").unwrap();
+    assert!(
+        header.starts_with("netrepro ") && header.contains(" on linux "),
+        "{header}"
+    );
     let first = lines.next().expect("a progress line").unwrap();
     assert!(first.contains("PASS") && first.contains(" ok "), "{first}");
 

@@ -82,17 +82,19 @@ fn linux_and_wine_reports_merge_into_one_matrix_with_both_hosts() {
 #[test]
 fn host_wine_field_and_label_override_are_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    // A Windows report whose host says wine = true, under a neutral name.
+    // A Windows report whose host says it ran under Wine, under a neutral name.
     let text = std::fs::read_to_string(fixture("report-wine.json")).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["host"]["wine"] = serde_json::json!(true);
+    v["host"]["environment"] = serde_json::json!("wine");
+    v["host"]["wine"] = serde_json::json!("8.0");
     let p = dir.path().join("win.json");
     std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
     let l = load::load(&p).unwrap();
     let m = matrix::merge(std::slice::from_ref(&l), &[], "t".into()).unwrap();
     assert_eq!(m.sources[0].platform, ExpectKey::Wine);
     // Without either hint it is plain Windows.
-    v["host"]["wine"] = serde_json::json!(false);
+    v["host"]["environment"] = serde_json::json!("native");
+    v["host"]["wine"] = serde_json::Value::Null;
     std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
     let l = load::load(&p).unwrap();
     let m = matrix::merge(std::slice::from_ref(&l), &[], "t".into()).unwrap();

@@ -17,8 +17,8 @@ pub enum Document {
 pub struct Loaded {
     pub path: PathBuf,
     pub doc: Document,
-    /// `host.wine` if the writer recorded it (read from the raw JSON so
-    /// reports with and without that field both load).
+    /// Whether `host.environment` says Wine, if the writer recorded it
+    /// (read from the raw JSON so reports with and without it both load).
     pub host_wine: Option<bool>,
 }
 
@@ -94,7 +94,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, LoadError> {
             source,
         }
     };
-    let host_wine = value.pointer("/host/wine").and_then(|v| v.as_bool());
+    // `host.environment == "wine"` (with the version in `host.wine`).
+    let host_wine = value
+        .pointer("/host/environment")
+        .and_then(|v| v.as_str())
+        .map(|e| e == "wine");
     let doc = if let Some(v) = version("schema_version") {
         if v > u64::from(SCHEMA_VERSION) {
             return Err(too_new("report", v, SCHEMA_VERSION));

@@ -48,6 +48,25 @@ pub struct Host {
     pub os_version: String,
     /// CPU architecture, e.g. "x86_64", "aarch64".
     pub arch: String,
+    /// Whether the OS is the real one or emulated (a Windows build under Wine).
+    #[serde(default)]
+    pub environment: Environment,
+    /// The Wine version (e.g. "8.0") when `environment` is `wine`; the
+    /// `wine` expectations were applied on top of the `windows` ones.
+    #[serde(default)]
+    pub wine: Option<String>,
+}
+
+/// Where the harness ran: on the OS it was built for, or under Wine.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Native,
+    /// Wine on Linux: Windows API, Linux kernel. Not Windows (see README).
+    Wine,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -4,6 +4,7 @@
 //! the end whatever happened.
 
 pub mod external;
+pub mod os_options;
 pub mod probe;
 
 pub use external::{ExternalKind, ExternalTarget};
@@ -12,7 +13,7 @@ use crate::client::Session;
 use crate::observe::{ExitInfo, ResourceSample};
 use crate::report::Status;
 use crate::report::{ResultRecord, ScenarioInfo};
-use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, Verdict};
+use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, ServerOptions, Verdict};
 use crate::target::{RunningTarget, TargetCommand};
 use external::Live;
 use std::net::{IpAddr, SocketAddr};
@@ -54,8 +55,14 @@ impl RunConfig {
 
 const SETTLE_POLL: Duration = Duration::from_millis(20);
 
-/// Arguments for `netrepro serve` that reproduce the scenario's target.
-pub fn serve_args(sc: &Scenario, imp: Impl, upstream: Option<SocketAddr>) -> Vec<String> {
+/// Arguments for `netrepro serve` that reproduce the scenario's target, with
+/// the server `options` that apply on this OS (see `os_options`).
+pub fn serve_args(
+    sc: &Scenario,
+    imp: Impl,
+    upstream: Option<SocketAddr>,
+    options: &ServerOptions,
+) -> Vec<String> {
     let t = &sc.target;
     let mut args = vec![
         "serve".to_string(),
@@ -81,10 +88,10 @@ pub fn serve_args(sc: &Scenario, imp: Impl, upstream: Option<SocketAddr>) -> Vec
     if let Some(up) = upstream {
         args.extend(["--upstream".into(), up.to_string()]);
     }
-    if t.options.ip_recverr {
+    if options.ip_recverr {
         args.push("--ip-recverr".into());
     }
-    if let Some(ms) = t.options.reply_delay_ms {
+    if let Some(ms) = options.reply_delay_ms {
         args.extend(["--reply-delay-ms".into(), ms.to_string()]);
     }
     args
@@ -206,6 +213,20 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         rec
     };
 
+    // Options that do not exist on this OS: run without (noted) or skip.
+    let options = match os_options::decide(&sc.target.options, cfg.platform) {
+        os_options::Decision::Run { options, notes } => {
+            rec.notes.extend(notes);
+            options
+        }
+        os_options::Decision::Skip { note } => {
+            rec.status = Status::Skipped;
+            rec.notes.push(note);
+            rec.duration_ms = started.elapsed().as_millis() as u64;
+            return rec;
+        }
+    };
+
     let bind_ip: IpAddr = match sc.target.bind.parse() {
         Ok(ip) => ip,
         Err(_) => return fail_setup(rec, format!("bad bind address {:?}", sc.target.bind)),
@@ -223,8 +244,8 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         None => {
             let cmd = TargetCommand {
                 program: cfg.server_program.clone(),
-                args: serve_args(sc, imp, up_addr),
-                max_fds: sc.target.options.max_fds,
+                args: serve_args(sc, imp, up_addr, &options),
+                max_fds: options.max_fds,
             };
             RunningTarget::spawn(&cmd, cfg.ready_timeout)
                 .await

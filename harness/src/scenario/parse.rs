@@ -41,8 +41,8 @@
 //! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked)
 //! server_errors = ["refused", "ECONNREFUSED"]   # optional matchers
 //! steps = { first-read = ["eof", "reset"] }     # optional: step id -> matchers
-//! [expect.naive.windows]   # optional per-OS override (linux | windows | macos), same keys
-//! server_errors = ["WSAECONNRESET"]
+//! [expect.naive.windows]   # optional per-OS override (linux | windows | macos | wine), same keys
+//! server_errors = ["WSAECONNRESET"]   # in an override, [] = none required on that OS
 //! [expect.hardened]
 //! server = "survived"
 //! ```
@@ -1193,16 +1193,22 @@ fn validate_matchers(v: &S<StrOrList>, what: &str) -> VResult<Vec<Matcher>> {
     Ok(out)
 }
 
+/// `is_override`: a per-OS override may say `server_errors = []`, i.e. no
+/// server error is required on that OS (it clears the base list).
 fn validate_partial(
     server: Option<&S<StrOrList>>,
     server_errors: Option<&S<StrOrList>>,
     steps: Option<&S<BTreeMap<S<String>, S<StrOrList>>>>,
     ids: &HashMap<String, Range<usize>>,
+    is_override: bool,
 ) -> VResult<PartialExpectation> {
     let server = server.map(validate_verdicts).transpose()?;
-    let server_errors = server_errors
-        .map(|v| validate_matchers(v, "server_errors"))
-        .transpose()?;
+    let server_errors = match server_errors {
+        Some(v) if is_override && str_items(v).is_empty() => Some(Vec::new()),
+        other => other
+            .map(|v| validate_matchers(v, "server_errors"))
+            .transpose()?,
+    };
     let steps = match steps {
         None => None,
         Some(map) => {
@@ -1256,6 +1262,7 @@ fn validate_impl_expect(
         r.server_errors.as_ref(),
         r.steps.as_ref(),
         ids,
+        false,
     )?;
     let mut per_os = BTreeMap::new();
     for (os, o) in [
@@ -1273,6 +1280,7 @@ fn validate_impl_expect(
                     o.server_errors.as_ref(),
                     o.steps.as_ref(),
                     ids,
+                    true,
                 )?,
             );
         }
@@ -1530,6 +1538,29 @@ server = "survived"
         });
         assert_eq!(win.server, vec![Verdict::Crashed, Verdict::Hung]);
         assert_eq!(win.server_errors, strs(&["WSAECONNRESET"]));
+    }
+
+    #[test]
+    fn an_override_may_clear_server_errors_but_the_base_may_not() {
+        let src = "name = \"x\"\nsummary = \"y\"\nactors = [\"a\"]\n[target]\nproto = \"tcp\"\n\
+                   [[steps]]\nactor = \"a\"\nop = \"connect\"\n\
+                   [expect.naive]\nserver = \"survived\"\nserver_errors = [\"reset\"]\n\
+                   [expect.naive.wine]\nserver_errors = []\n\
+                   [expect.hardened]\nserver = \"survived\"\n";
+        let s = parse_str(src, Path::new("x.toml")).unwrap();
+        let on = |wine| {
+            s.expect[&Impl::Naive].resolve(Platform {
+                os: Os::Windows,
+                wine,
+            })
+        };
+        assert_eq!(on(false).server_errors, vec!["reset".to_string()]);
+        assert!(on(true).server_errors.is_empty());
+        let bad = src.replace("server_errors = [\"reset\"]", "server_errors = []");
+        let err = parse_str(&bad, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs at least one matcher"), "{err}");
     }
 
     const FORWARD: &str = r#"name = "fwd-upstream-rst"

@@ -163,6 +163,11 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(Fatal::op("bind"))?;
+            // macOS: XNU copies SOF_NOSIGPIPE to accepted sockets (sonewconn in
+            // bsd/kern/uipc_socket2.c); SIGPIPE is ignored anyway (see sockopt).
+            if let Err(err) = sockopt::set_nosigpipe(socket2::SockRef::from(&listener)) {
+                log::event("setsockopt", &err, false);
+            }
             log::listening(listener.local_addr().map_err(Fatal::op("bind"))?);
             let upstream = args.upstream;
             match (args.impl_, mode, upstream) {
@@ -185,6 +190,9 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
             let hardened = matches!(args.impl_, ImplArg::Hardened);
             let sock = udp_echo::bind(addr, |s| {
                 udp_echo::apply_ip_recverr(s, addr, args.ip_recverr);
+                if let Err(err) = sockopt::set_nosigpipe(socket2::SockRef::from(s)) {
+                    log::event("setsockopt", &err, false);
+                }
                 if hardened {
                     udp_echo::harden_socket(s);
                 }

@@ -11,6 +11,10 @@ pub(crate) struct Counts {
     pub close_wait: Option<u64>,
 }
 
+// Used by the Windows sampler; compiled everywhere so its tests run everywhere.
+#[cfg_attr(not(windows), allow(dead_code))]
+pub mod tcp_table;
+
 #[cfg(target_os = "linux")]
 #[path = "resources/linux.rs"]
 mod os;

@@ -8,6 +8,8 @@
 //!   charged to the receive buffer; a hardened server empties the queue).
 //! - `disable_udp_connreset` / `disable_udp_netreset`: Windows
 //!   SIO_UDP_CONNRESET / SIO_UDP_NETRESET = FALSE; no-ops elsewhere.
+//! - `set_nosigpipe`: macOS SO_NOSIGPIPE (EPIPE instead of SIGPIPE); no-op
+//!   elsewhere.
 //! - `nofile_soft_limit`: current soft RLIMIT_NOFILE (Unix), `None` on Windows.
 
 #[cfg(unix)]

@@ -83,6 +83,25 @@ pub fn disable_udp_netreset(_sock: &socket2::Socket) -> io::Result<()> {
     Ok(())
 }
 
+/// Apple: SO_NOSIGPIPE, so a send on a socket whose peer is gone fails with
+/// EPIPE instead of raising SIGPIPE (macOS has no MSG_NOSIGNAL flag for
+/// send). Belt and braces: the Rust runtime already sets SIGPIPE to SIG_IGN
+/// before `main` on Unix, so EPIPE is an error, not a signal, either way; the
+/// option keeps that true for sockets even if a future change (or an
+/// embedding program) restores the default handler.
+/// https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/setsockopt.2.html
+#[cfg(target_vendor = "apple")]
+pub fn set_nosigpipe(sock: socket2::SockRef<'_>) -> io::Result<()> {
+    sock.set_nosigpipe(true)
+}
+
+/// Linux and other Unixes: nothing to set (Linux has MSG_NOSIGNAL per send,
+/// which std and tokio already pass; and SIGPIPE is ignored, see above).
+#[cfg(not(target_vendor = "apple"))]
+pub fn set_nosigpipe(_sock: socket2::SockRef<'_>) -> io::Result<()> {
+    Ok(())
+}
+
 /// Current soft RLIMIT_NOFILE; `None` if unlimited or unknown.
 pub fn nofile_soft_limit() -> Option<u64> {
     // SAFETY: getrlimit writes into the struct we pass.

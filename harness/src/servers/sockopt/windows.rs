@@ -59,6 +59,12 @@ pub fn disable_udp_netreset(sock: &socket2::Socket) -> io::Result<()> {
     set_bool_ioctl(sock, SIO_UDP_NETRESET, false)
 }
 
+/// Windows has no SIGPIPE: a send to a closed peer fails with WSAECONNRESET
+/// / WSAECONNABORTED. Nothing to set.
+pub fn set_nosigpipe(_sock: socket2::SockRef<'_>) -> io::Result<()> {
+    Ok(())
+}
+
 /// Windows has no RLIMIT_NOFILE.
 pub fn nofile_soft_limit() -> Option<u64> {
     None
