@@ -59,7 +59,7 @@
 //! server_errors = ["refused", "ECONNREFUSED"]   # optional matchers
 //! steps = { first-read = ["eof", "reset"] }     # optional: step id -> matchers
 //! [expect.naive.windows]   # optional per-OS override (linux | windows | macos), same keys
-//! server_errors = ["WSAECONNRESET"]
+//! server_errors = ["WSAECONNRESET"]   # [] clears the base list for this OS
 //! [expect.hardened]
 //! server = "survived"
 //! ```
@@ -1369,8 +1369,13 @@ fn validate_partial(
     ids: &HashMap<String, Range<usize>>,
 ) -> VResult<PartialExpectation> {
     let server = server.map(validate_verdicts).transpose()?;
+    // `server_errors = []` is allowed: in a per-OS override it clears the
+    // base list (e.g. where the option that causes the error does not apply).
     let server_errors = server_errors
-        .map(|v| validate_matchers(v, "server_errors"))
+        .map(|v| match v.get_ref() {
+            StrOrList::Many(items) if items.is_empty() => Ok(Vec::new()),
+            _ => validate_matchers(v, "server_errors"),
+        })
         .transpose()?;
     let steps = match steps {
         None => None,
