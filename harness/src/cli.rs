@@ -2,7 +2,7 @@
 //! expectations met, 1 some scenario failed, 2 usage or input error.
 
 use crate::report::{self, Report, ResultRecord, Summary};
-use crate::runner::{self, RunConfig};
+use crate::runner::RunConfig;
 use crate::scenario::{self, Impl, Scenario};
 use crate::servers;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -32,7 +32,7 @@ pub enum Cmd {
     /// Check scenario files without running them.
     Validate(PathsArg),
     /// List scenarios with their expected verdicts.
-    List(PathsArg),
+    List(ListArgs),
     /// Run a built-in reference server (used by `run`; handy for debugging).
     Serve(servers::ServeArgs),
 }
@@ -42,6 +42,17 @@ pub struct PathsArg {
     /// Scenario files or folders (searched recursively for *.toml).
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Scenario files or folders (searched recursively for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Print the catalog as a Markdown table, per impl and OS (this is
+    /// scenarios/README.md: `netrepro list --markdown > scenarios/README.md`).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -67,6 +78,10 @@ pub struct RunArgs {
     /// Print only the final table (no line per result).
     #[arg(long, short)]
     pub quiet: bool,
+    /// How many scenario runs at once (each has its own server process and
+    /// ports); default: the number of CPUs. Results keep the file order.
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 }
 
 pub fn main() -> ExitCode {
@@ -80,6 +95,7 @@ pub fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Serve(args) => servers::run(args),
         Cmd::Validate(p) => ExitCode::from(validate(&p.paths)),
+        Cmd::List(p) if p.markdown => ExitCode::from(list_markdown(&p.paths)),
         Cmd::List(p) => ExitCode::from(list(&p.paths)),
         Cmd::Run(args) => ExitCode::from(run(args)),
     }
@@ -99,6 +115,18 @@ fn validate(paths: &[PathBuf]) -> u8 {
     match load(paths) {
         Ok(s) => {
             println!("{} scenario(s) OK", s.len());
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn list_markdown(paths: &[PathBuf]) -> u8 {
+    match load(paths) {
+        Ok(s) => {
+            // Links are relative to the folder given (the README's own folder).
+            let root = paths.first().filter(|p| p.is_dir()).map_or(Path::new(""), |p| p);
+            print!("{}", crate::catalog::render(root, &s));
             EXIT_OK
         }
         Err(code) => code,
@@ -225,19 +253,18 @@ fn run(args: RunArgs) -> u8 {
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
         let total = scenarios.len() * impls.len();
-        for sc in &scenarios {
-            for &imp in &impls {
-                let r = runner::run_one(sc, imp, &cfg).await;
-                if !quiet {
-                    println!("{}", progress_line(rep.results.len() + 1, total, &r));
-                    let _ = std::io::stdout().flush();
-                }
-                rep.results.push(r);
-                rep.summary = Summary::of(&rep.results);
-                rep.duration_ms = started.elapsed().as_millis() as u64;
-                // Written after every result so an interrupted run keeps what it saw.
-                write_report(&report_path, &rep);
+        let jobs = crate::jobs::jobs(args.jobs);
+        let mut results = crate::jobs::run_all(scenarios, impls, cfg, jobs);
+        while let Some(r) = results.recv().await {
+            if !quiet {
+                println!("{}", progress_line(rep.results.len() + 1, total, &r));
+                let _ = std::io::stdout().flush();
             }
+            rep.results.push(r);
+            rep.summary = Summary::of(&rep.results);
+            rep.duration_ms = started.elapsed().as_millis() as u64;
+            // Written after every result so an interrupted run keeps what it saw.
+            write_report(&report_path, &rep);
         }
         rep.complete = true;
         rep.duration_ms = started.elapsed().as_millis() as u64;

@@ -3,9 +3,11 @@
 //! scenario -> runner -> target + client actors -> observations -> verdict -> report.
 //! See `../shared/DESIGN.md` and README.md.
 
+pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod errors;
+pub mod jobs;
 pub mod observe;
 pub mod platform;
 pub mod report;

@@ -11,9 +11,13 @@ pub fn write_atomic(path: &Path, report: &Report) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut tmp, report)?;
-    tmp.write_all(b"\n")?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    // Buffered: serde_json writes token by token, one syscall each otherwise
+    // (seconds of system time per run once reports hold a few thousand steps).
+    let mut out = std::io::BufWriter::new(tmp);
+    serde_json::to_writer_pretty(&mut out, report)?;
+    out.write_all(b"\n")?;
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -1784,6 +1784,71 @@ server = "survived"
         );
     }
 
+    #[test]
+    fn repeat_blocks_and_parallel_steps() {
+        let src = r#"name = "storm"
+summary = "x"
+timeout_ms = 5000
+[target]
+proto = "tcp"
+idle_timeout_ms = 250
+actors = ["a"]
+groups = { crowd = 3 }
+[[steps]]
+actor = "crowd"
+op = "connect"
+parallel = true
+[[steps]]
+repeat = 200
+[[steps.do]]
+actor = "a"
+op = "connect"
+[[steps.do]]
+id = "flood"
+actor = "a"
+op = "send"
+bytes = 10
+timeout_ms = 300
+[[steps]]
+actor = "a"
+op = "close"
+[expect.naive]
+server = "survived"
+steps = { flood = ["ok", "short"] }
+[expect.hardened]
+server = "survived"
+"#;
+        let s = parse_str(src, &p()).unwrap();
+        assert_eq!(s.target.options.idle_timeout_ms, Some(250));
+        assert_eq!(s.steps.len(), 4);
+        assert!(s.steps[0].parallel);
+        assert!(!s.steps[1].parallel);
+        assert_eq!(
+            s.repeats,
+            vec![Repeat {
+                first: 1,
+                len: 2,
+                times: 200,
+                line: 14
+            }]
+        );
+        assert_eq!(
+            s.steps.iter().map(|x| x.line).collect::<Vec<_>>(),
+            vec![9, 15, 18, 24]
+        );
+        assert_eq!(
+            s.steps[2].op,
+            Op::Send {
+                payload: Payload::Bytes(10),
+                timeout_ms: Some(300)
+            }
+        );
+        assert_eq!(s.repeat_at(1).map(|r| r.times), Some(200));
+        assert_eq!(s.repeat_at(2), None);
+        // crowd connect 3 + (connect + send) x 200 + close.
+        assert_eq!(s.executions(), 3 + 400 + 1);
+    }
+
     const HEAD: &str = "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"tcp\"\n";
     const TAIL: &str =
         "[expect.naive]\nserver = \"crashed\"\n[expect.hardened]\nserver = \"survived\"\n";
@@ -1943,6 +2008,32 @@ server = "survived"
         "name = \"x\"\nsummary = \"y\"\nproto = = 3\n".to_string(), 3, 9, "invalid TOML")]
     #[case::duplicate_toml_key(
         "name = \"x\"\nname = \"y\"\n".to_string(), 2, 1, "invalid TOML")]
+    #[case::repeat_without_do(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 3\n"), 7, 10, "\"repeat\" needs its steps: add [[steps.do]]")]
+    #[case::do_without_repeat(
+        with_head("actors = [\"a\"]\n[[steps]]\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 1, "\"do\" needs \"repeat\" = N")]
+    #[case::repeat_too_many(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 1001\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 10, "\"repeat\" must be between 1 and 1000, found 1001")]
+    #[case::repeat_zero(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 0\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 10, "between 1 and 1000, found 0")]
+    #[case::repeat_with_op_key(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\nactor = \"a\"\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 8, 9, "key \"actor\" does not apply to a repeat block")]
+    #[case::nested_repeat(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\n[[steps.do]]\nrepeat = 3\n[[steps.do.do]]\nactor = \"a\"\nop = \"connect\"\n"), 9, 10, "repeat blocks cannot be nested")]
+    #[case::unknown_key_in_block_step(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\n[[steps.do]]\nactor = \"a\"\nopp = \"connect\"\n"), 10, 1, "unknown key \"opp\"")]
+    #[case::op_error_inside_block(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\n[[steps.do]]\nactor = \"a\"\nop = \"abrot\"\n"), 10, 6, "unknown op \"abrot\"")]
+    #[case::too_many_executions(
+        with_head("groups = { crowd = 1000 }\n[[steps]]\nactor = \"crowd\"\nop = \"connect\"\n[[steps]]\nrepeat = 51\n[[steps.do]]\nactor = \"crowd\"\nop = \"close\"\n"), 10, 10, "the scenario runs 52000 step executions")]
+    #[case::parallel_on_single_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nparallel = true\n"), 9, 12, "\"parallel\" applies to a step on a group")]
+    #[case::parallel_on_wait(
+        with_head("[[steps]]\nop = \"wait\"\nms = 5\nparallel = true\n"), 8, 12, "key \"parallel\" does not apply to op \"wait\"")]
+    #[case::send_timeout_out_of_range(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\ntimeout_ms = 0\n"), 10, 14, "\"timeout_ms\" must be between 1 and 30000")]
+    #[case::idle_timeout_on_udp(
+        "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"udp\"\nidle_timeout_ms = 100\n".to_string(), 5, 19, "\"idle_timeout_ms\" is only valid with proto = \"tcp\"")]
     #[case::empty_file("".to_string(), 1, 1, "empty file")]
     #[case::whitespace_file("\n  \n".to_string(), 1, 1, "empty file")]
     fn bad_input_is_located(
