@@ -125,7 +125,10 @@ fn list_markdown(paths: &[PathBuf]) -> u8 {
     match load(paths) {
         Ok(s) => {
             // Links are relative to the folder given (the README's own folder).
-            let root = paths.first().filter(|p| p.is_dir()).map_or(Path::new(""), |p| p);
+            let root = paths
+                .first()
+                .filter(|p| p.is_dir())
+                .map_or(Path::new(""), |p| p);
             print!("{}", crate::catalog::render(root, &s));
             EXIT_OK
         }

@@ -8,7 +8,13 @@ use std::path::PathBuf;
 fn scenarios_readme_is_up_to_date() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let scenarios = load_paths(std::slice::from_ref(&root)).unwrap_or_else(|errs| {
-        panic!("{}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "{}",
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     });
     let want = netrepro::catalog::render(&root, &scenarios);
     let have = std::fs::read_to_string(root.join("README.md")).expect("scenarios/README.md");

@@ -85,9 +85,14 @@ op = "connect"
         assert_eq!(r.index, i % 4);
         assert!(matches!(r.outcome, StepOutcome::Ok { .. }), "{r:?}");
     }
-    let echoes: Vec<_> = recs.iter().filter(|r| r.id.as_deref() == Some("echo")).collect();
+    let echoes: Vec<_> = recs
+        .iter()
+        .filter(|r| r.id.as_deref() == Some("echo"))
+        .collect();
     assert_eq!(echoes.len(), 5);
-    assert!(echoes.iter().all(|r| r.outcome == StepOutcome::Ok { bytes: 10 } && r.wanted == Some(10)));
+    assert!(echoes
+        .iter()
+        .all(|r| r.outcome == StepOutcome::Ok { bytes: 10 } && r.wanted == Some(10)));
     // The step after the block is not part of it.
     assert_eq!((recs[20].index, recs[20].iteration), (4, 0));
     assert_eq!(
@@ -120,9 +125,15 @@ op = "connect"
     // About 15 waits fit into 300 ms; the rest of the block is not run.
     assert!(recs.len() < 40, "{} records", recs.len());
     let last = recs.last().unwrap();
-    assert!(matches!(last.outcome, StepOutcome::Skipped { .. }), "{last:?}");
+    assert!(
+        matches!(last.outcome, StepOutcome::Skipped { .. }),
+        "{last:?}"
+    );
     let note = &repeat_notes(&sc, &recs)[0];
-    assert!(note.ends_with("of 1000 times") && !note.contains("ran 1000"), "{note}");
+    assert!(
+        note.ends_with("of 1000 times") && !note.contains("ran 1000"),
+        "{note}"
+    );
 }
 
 #[tokio::test]
@@ -147,7 +158,11 @@ parallel = true
     let started = Instant::now();
     let recs = session.run(&sc).await;
     // One after another this would take 20 x 300 ms.
-    assert!(started.elapsed() < Duration::from_millis(2500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(recs.len(), 40);
     let recvs: Vec<_> = recs.iter().filter(|r| r.index == 1).collect();
     assert_eq!(
@@ -155,8 +170,12 @@ parallel = true
         (0..20).collect::<Vec<_>>(),
         "records in member order"
     );
-    assert!(recvs.iter().all(|r| matches!(r.outcome, StepOutcome::Timeout { .. })));
-    assert!(recs[..20].iter().all(|r| matches!(r.outcome, StepOutcome::Ok { .. })));
+    assert!(recvs
+        .iter()
+        .all(|r| matches!(r.outcome, StepOutcome::Timeout { .. })));
+    assert!(recs[..20]
+        .iter()
+        .all(|r| matches!(r.outcome, StepOutcome::Ok { .. })));
 }
 
 #[tokio::test]
@@ -183,5 +202,9 @@ parallel = true
     let mut session = Session::new(&sc, echo_server().await, None);
     let recs = session.run(&sc).await;
     assert_eq!(recs.len(), 12);
-    assert!(recs.iter().all(|r| matches!(r.outcome, StepOutcome::Ok { .. })), "{recs:#?}");
+    assert!(
+        recs.iter()
+            .all(|r| matches!(r.outcome, StepOutcome::Ok { .. })),
+        "{recs:#?}"
+    );
 }

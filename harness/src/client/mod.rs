@@ -158,7 +158,11 @@ impl Session {
             } else {
                 self.exec(step, member, deadline).await
             };
-            records.push(record(member, outcome, started.elapsed().as_millis() as u64));
+            records.push(record(
+                member,
+                outcome,
+                started.elapsed().as_millis() as u64,
+            ));
         }
     }
 
@@ -166,7 +170,11 @@ impl Session {
     /// task and socket; the sockets go back to their slots afterwards.
     /// Bounded: a group has at most `limits::MAX_ACTOR_COUNT` members, and
     /// every op is bounded by its own deadline.
-    async fn exec_parallel(&mut self, step: &Step, deadline: Instant) -> Vec<(u32, StepOutcome, u64)> {
+    async fn exec_parallel(
+        &mut self,
+        step: &Step,
+        deadline: Instant,
+    ) -> Vec<(u32, StepOutcome, u64)> {
         let ctx = self.ctx(&step.actor);
         let Some(slots) = self.socks.get_mut(&step.actor) else {
             return Vec::new();

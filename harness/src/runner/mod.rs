@@ -200,7 +200,8 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
     let baseline = target.sample("baseline");
     let mut session = Session::new(sc, target.addr(), upstream.clone());
     rec.steps = session.run(sc).await;
-    rec.notes.extend(crate::client::repeat_notes(sc, &rec.steps));
+    rec.notes
+        .extend(crate::client::repeat_notes(sc, &rec.steps));
     rec.samples.push(baseline.clone());
     rec.samples.push(target.sample("after"));
 

@@ -722,16 +722,16 @@ fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Scenario, usiz
 
     let name_at = name.span().start;
     let scenario = Scenario {
-            path: path.to_path_buf(),
-            name: name.into_inner(),
-            summary: summary.into_inner(),
-            refs,
-            target,
-            actors,
-            steps,
-            repeats,
-            expect,
-            timeout_ms,
+        path: path.to_path_buf(),
+        name: name.into_inner(),
+        summary: summary.into_inner(),
+        refs,
+        target,
+        actors,
+        steps,
+        repeats,
+        expect,
+        timeout_ms,
     };
     let first = raw_steps.first().map_or(doc, S::span);
     check_executions(&scenario, &repeat_spans, first)?;
@@ -2009,9 +2009,17 @@ server = "survived"
     #[case::duplicate_toml_key(
         "name = \"x\"\nname = \"y\"\n".to_string(), 2, 1, "invalid TOML")]
     #[case::repeat_without_do(
-        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 3\n"), 7, 10, "\"repeat\" needs its steps: add [[steps.do]]")]
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 3\n"),
+        7,
+        10,
+        "\"repeat\" needs its steps: add [[steps.do]]"
+    )]
     #[case::do_without_repeat(
-        with_head("actors = [\"a\"]\n[[steps]]\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 1, "\"do\" needs \"repeat\" = N")]
+        with_head("actors = [\"a\"]\n[[steps]]\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"),
+        7,
+        1,
+        "\"do\" needs \"repeat\" = N"
+    )]
     #[case::repeat_too_many(
         with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 1001\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 10, "\"repeat\" must be between 1 and 1000, found 1001")]
     #[case::repeat_zero(
@@ -2027,9 +2035,19 @@ server = "survived"
     #[case::too_many_executions(
         with_head("groups = { crowd = 1000 }\n[[steps]]\nactor = \"crowd\"\nop = \"connect\"\n[[steps]]\nrepeat = 51\n[[steps.do]]\nactor = \"crowd\"\nop = \"close\"\n"), 10, 10, "the scenario runs 52000 step executions")]
     #[case::parallel_on_single_actor(
-        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nparallel = true\n"), 9, 12, "\"parallel\" applies to a step on a group")]
+        with_head(
+            "actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nparallel = true\n"
+        ),
+        9,
+        12,
+        "\"parallel\" applies to a step on a group"
+    )]
     #[case::parallel_on_wait(
-        with_head("[[steps]]\nop = \"wait\"\nms = 5\nparallel = true\n"), 8, 12, "key \"parallel\" does not apply to op \"wait\"")]
+        with_head("[[steps]]\nop = \"wait\"\nms = 5\nparallel = true\n"),
+        8,
+        12,
+        "key \"parallel\" does not apply to op \"wait\""
+    )]
     #[case::send_timeout_out_of_range(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\ntimeout_ms = 0\n"), 10, 14, "\"timeout_ms\" must be between 1 and 30000")]
     #[case::idle_timeout_on_udp(
