@@ -259,15 +259,18 @@ fn run(args: RunArgs) -> u8 {
         let jobs = crate::jobs::jobs(args.jobs);
         let mut results = crate::jobs::run_all(scenarios, impls, cfg, jobs);
         while let Some(r) = results.recv().await {
-            if !quiet {
-                println!("{}", progress_line(rep.results.len() + 1, total, &r));
-                let _ = std::io::stdout().flush();
-            }
+            let line = progress_line(rep.results.len() + 1, total, &r);
             rep.results.push(r);
             rep.summary = Summary::of(&rep.results);
             rep.duration_ms = started.elapsed().as_millis() as u64;
-            // Written after every result so an interrupted run keeps what it saw.
+            // Written after every result so an interrupted run keeps what it
+            // saw, and before the line is printed: other runs are already
+            // going, so an interrupt may come at any moment.
             write_report(&report_path, &rep);
+            if !quiet {
+                println!("{line}");
+                let _ = std::io::stdout().flush();
+            }
         }
         rep.complete = true;
         rep.duration_ms = started.elapsed().as_millis() as u64;
