@@ -31,7 +31,7 @@ pub enum Cmd {
     /// Check scenario files without running them.
     Validate(PathsArg),
     /// List scenarios with their expected verdicts.
-    List(PathsArg),
+    List(ListArgs),
     /// Run a built-in reference server (used by `run`; handy for debugging).
     Serve(servers::ServeArgs),
     /// Search for a failing step sequence, shrink it, write it as a scenario file.
@@ -45,6 +45,17 @@ pub struct PathsArg {
     /// Scenario files or folders (searched recursively for *.toml).
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Scenario files or folders (searched recursively for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Print the catalog as a Markdown table, per impl and OS (this is
+    /// scenarios/README.md: `netrepro list --markdown > scenarios/README.md`).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -82,6 +93,10 @@ pub struct RunArgs {
     /// Also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// How many scenario runs at once (each has its own server process and
+    /// ports); default: the number of CPUs. Results keep the file order.
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 }
 
 pub fn main() -> ExitCode {
@@ -95,6 +110,7 @@ pub fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Serve(args) => servers::run(args),
         Cmd::Validate(p) => ExitCode::from(validate(&p.paths)),
+        Cmd::List(p) if p.markdown => ExitCode::from(list_markdown(&p.paths)),
         Cmd::List(p) => ExitCode::from(list(&p.paths)),
         Cmd::Run(args) => ExitCode::from(run(args)),
         Cmd::Explore(args) => ExitCode::from(crate::explore::main(args)),
@@ -116,6 +132,21 @@ fn validate(paths: &[PathBuf]) -> u8 {
     match load(paths) {
         Ok(s) => {
             println!("{} scenario(s) OK", s.len());
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn list_markdown(paths: &[PathBuf]) -> u8 {
+    match load(paths) {
+        Ok(s) => {
+            // Links are relative to the folder given (the README's own folder).
+            let root = paths
+                .first()
+                .filter(|p| p.is_dir())
+                .map_or(Path::new(""), |p| p);
+            print!("{}", crate::catalog::render(root, &s));
             EXIT_OK
         }
         Err(code) => code,
@@ -224,6 +255,13 @@ fn run(args: RunArgs) -> u8 {
         }
     };
     let cfg = RunConfig::new(exe);
+    // One already-running server (--target-addr) is shared by every scenario:
+    // runs against it must not overlap, or one scenario's damage shows up in
+    // another's result.
+    let jobs = match &external {
+        Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
+        _ => crate::jobs::jobs(args.jobs),
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -256,19 +294,20 @@ fn run(args: RunArgs) -> u8 {
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
-        for sc in &scenarios {
-            for subject in &subjects {
-                progress.start(&sc.name, subject.label());
-                let r = runner::run_subject(sc, subject, &cfg).await;
-                progress.finish_one(&r);
-                if let Some(e) = &r.setup_error {
-                    eprintln!("  setup error: {e}");
-                }
-                rep.results.push(r);
-                rep.summary = Summary::of(&rep.results);
-                rep.duration_ms = started.elapsed().as_millis() as u64;
-                // Written after every result so an interrupted run keeps what it saw.
-                write_report(&report_path, &rep);
+        let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
+        while let Some(r) = results.recv().await {
+            if let Some(e) = &r.setup_error {
+                eprintln!("  setup error: {e}");
+            }
+            rep.results.push(r);
+            rep.summary = Summary::of(&rep.results);
+            rep.duration_ms = started.elapsed().as_millis() as u64;
+            // Written after every result so an interrupted run keeps what it
+            // saw, and before the line is printed: other runs are already
+            // going, so an interrupt may come at any moment.
+            write_report(&report_path, &rep);
+            if let Some(r) = rep.results.last() {
+                progress.finish_one(r);
             }
         }
         rep.complete = true;

@@ -3,11 +3,13 @@
 //! scenario -> runner -> target + client actors -> observations -> verdict -> report.
 //! See `../shared/DESIGN.md` and README.md.
 
+pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod errors;
 pub mod explore;
 pub mod external_args;
+pub mod jobs;
 pub mod observe;
 pub mod platform;
 pub mod report;

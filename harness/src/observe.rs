@@ -31,9 +31,21 @@ pub struct StepRecord {
     pub actor: String,
     /// Group member (0 for single actors).
     pub member: u32,
+    /// Repetition of the step's `repeat` block, from 1; 0 when the step is
+    /// not in a repeated block.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub iteration: u32,
     pub op: String,
     pub outcome: StepOutcome,
     pub elapsed_ms: u64,
+    /// Bytes the step asked for (`recv bytes = N`, or a send's payload), so
+    /// a short UDP datagram can be told from a complete one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wanted: Option<usize>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One line of the server's stderr log: an error it handled or died from.

@@ -19,6 +19,21 @@ pub fn outcome_matches(matcher: &str, outcome: &StepOutcome) -> bool {
     }
 }
 
+/// Does `matcher` describe a step's record? Like `outcome_matches`, and
+/// knowing how many bytes the step asked for: a `recv` that got fewer
+/// (a truncated UDP datagram) is `"short"`, not `"ok"`.
+pub fn record_matches(matcher: &str, rec: &StepRecord) -> bool {
+    let short = match (&rec.outcome, rec.wanted) {
+        (StepOutcome::Ok { bytes }, Some(w)) => rec.op == "recv" && *bytes < w,
+        _ => false,
+    };
+    match matcher {
+        "short" => short,
+        "ok" if short => false,
+        m => outcome_matches(m, &rec.outcome),
+    }
+}
+
 /// Does `matcher` (a class or an OS name) describe `error`?
 pub fn error_matches(matcher: &str, error: &ObservedError) -> bool {
     ErrorClass::from_name(matcher) == Some(error.class) || matcher == error.name
@@ -90,9 +105,14 @@ pub fn diff(
             ));
         }
         for r in recs {
-            if !matchers.iter().any(|m| outcome_matches(m, &r.outcome)) {
+            if !matchers.iter().any(|m| record_matches(m, r)) {
+                let iteration = if r.iteration > 0 {
+                    format!(", iteration {}", r.iteration)
+                } else {
+                    String::new()
+                };
                 out.push(format!(
-                    "step {id} (line {}, {}#{}): expected {}, got {}",
+                    "step {id} (line {}, {}#{}{iteration}): expected {}, got {}",
                     r.line,
                     r.actor,
                     r.member,
@@ -131,9 +151,11 @@ mod tests {
             id: Some(id.into()),
             actor: "a".into(),
             member: 0,
+            iteration: 0,
             op: "recv".into(),
             outcome,
             elapsed_ms: 1,
+            wanted: Some(10),
         }
     }
 
@@ -159,6 +181,37 @@ mod tests {
                 after_ms: 5
             }
         ));
+    }
+
+    #[test]
+    fn a_short_datagram_is_short_not_ok() {
+        let mut r = rec("echo", StepOutcome::Ok { bytes: 4 });
+        assert!(record_matches("short", &r));
+        assert!(!record_matches("ok", &r));
+        r.outcome = StepOutcome::Ok { bytes: 10 };
+        assert!(record_matches("ok", &r));
+        assert!(!record_matches("short", &r));
+        // A send that went out in full is never short; nor is a recv of any size.
+        r.op = "send".into();
+        r.outcome = StepOutcome::Ok { bytes: 4 };
+        assert!(record_matches("ok", &r) && !record_matches("short", &r));
+        r.op = "recv".into();
+        r.wanted = None;
+        assert!(record_matches("ok", &r) && !record_matches("short", &r));
+    }
+
+    #[test]
+    fn diff_names_the_iteration_of_a_repeated_step() {
+        let expect = Expectation {
+            server: vec![Verdict::Survived],
+            server_errors: vec![],
+            steps: [("echo".to_string(), vec!["ok".to_string()])].into(),
+        };
+        let mut r = rec("echo", StepOutcome::Eof { bytes: 0 });
+        r.iteration = 7;
+        let d = diff(&expect, Verdict::Survived, &[r], &[]);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].contains("(line 7, a#0, iteration 7)"), "{d:?}");
     }
 
     #[test]

@@ -83,34 +83,133 @@ impl Session {
         }
     }
 
-    /// Run all steps in order, bounded by the scenario timeout.
+    /// Run all steps in order, bounded by the scenario timeout. A repeated
+    /// block runs its steps `times` times; each record says its iteration.
     pub async fn run(&mut self, scenario: &Scenario) -> Vec<StepRecord> {
         let deadline = Instant::now() + Duration::from_millis(scenario.timeout_ms);
         let mut records = Vec::new();
-        for (index, step) in scenario.steps.iter().enumerate() {
-            let members = self.socks.get(&step.actor).map_or(1, |v| v.len() as u32);
-            for member in 0..members {
-                let started = Instant::now();
-                let outcome = if started >= deadline {
-                    StepOutcome::Skipped {
-                        reason: format!("scenario timeout of {} ms reached", scenario.timeout_ms),
-                    }
-                } else {
-                    self.exec(step, member, deadline).await
-                };
-                records.push(StepRecord {
-                    index,
-                    line: step.line,
-                    id: step.id.clone(),
-                    actor: step.actor.clone(),
-                    member,
-                    op: step.op.name().to_string(),
-                    outcome,
-                    elapsed_ms: started.elapsed().as_millis() as u64,
-                });
+        let mut index = 0;
+        while index < scenario.steps.len() {
+            let Some(block) = scenario.repeat_at(index) else {
+                self.run_step(scenario, index, 0, deadline, &mut records)
+                    .await;
+                index += 1;
+                continue;
+            };
+            for iteration in 1..=block.times {
+                for i in block.first..block.first + block.len {
+                    self.run_step(scenario, i, iteration, deadline, &mut records)
+                        .await;
+                }
+                // Past the deadline the rest of the block was recorded as
+                // skipped once; do not repeat that for every iteration.
+                if Instant::now() >= deadline {
+                    break;
+                }
             }
+            index = block.first + block.len;
         }
         records
+    }
+
+    /// One step for every member of its actor (one by one, or all at once
+    /// with `parallel`), appending a record per member.
+    async fn run_step(
+        &mut self,
+        scenario: &Scenario,
+        index: usize,
+        iteration: u32,
+        deadline: Instant,
+        records: &mut Vec<StepRecord>,
+    ) {
+        let step = &scenario.steps[index];
+        let members = self.socks.get(&step.actor).map_or(1, |v| v.len() as u32);
+        let record = |member: u32, outcome: StepOutcome, elapsed_ms: u64| StepRecord {
+            index,
+            line: step.line,
+            id: step.id.clone(),
+            actor: step.actor.clone(),
+            member,
+            iteration,
+            op: step.op.name().to_string(),
+            outcome,
+            elapsed_ms,
+            wanted: wanted(&step.op),
+        };
+        if Instant::now() >= deadline {
+            for member in 0..members {
+                let reason = format!("scenario timeout of {} ms reached", scenario.timeout_ms);
+                records.push(record(member, StepOutcome::Skipped { reason }, 0));
+            }
+            return;
+        }
+        if step.parallel && members > 1 {
+            for (member, outcome, ms) in self.exec_parallel(step, deadline).await {
+                records.push(record(member, outcome, ms));
+            }
+            return;
+        }
+        for member in 0..members {
+            let started = Instant::now();
+            let outcome = if started >= deadline {
+                StepOutcome::Skipped {
+                    reason: format!("scenario timeout of {} ms reached", scenario.timeout_ms),
+                }
+            } else {
+                self.exec(step, member, deadline).await
+            };
+            records.push(record(
+                member,
+                outcome,
+                started.elapsed().as_millis() as u64,
+            ));
+        }
+    }
+
+    /// Every member of a group runs `step` at the same time, each on its own
+    /// task and socket; the sockets go back to their slots afterwards.
+    /// Bounded: a group has at most `limits::MAX_ACTOR_COUNT` members, and
+    /// every op is bounded by its own deadline.
+    async fn exec_parallel(
+        &mut self,
+        step: &Step,
+        deadline: Instant,
+    ) -> Vec<(u32, StepOutcome, u64)> {
+        let ctx = self.ctx(&step.actor);
+        let Some(slots) = self.socks.get_mut(&step.actor) else {
+            return Vec::new();
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for (member, mut slot) in std::mem::take(slots).into_iter().enumerate() {
+            let (ctx, step) = (ctx.clone(), step.clone());
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let (outcome, retired) =
+                    exec_slot(&ctx, &mut slot, &step, member as u32, deadline).await;
+                let ms = started.elapsed().as_millis() as u64;
+                (member as u32, slot, outcome, ms, retired)
+            });
+        }
+        let mut done = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(r) => done.push(r),
+                // A panicking op is a harness bug; keep going without it.
+                Err(e) => eprintln!("netrepro: a parallel step task failed: {e}"),
+            }
+        }
+        done.sort_by_key(|r| r.0);
+        let slots = self.socks.entry(step.actor.clone()).or_default();
+        let mut out = Vec::new();
+        for (member, slot, outcome, ms, retired) in done {
+            while slots.len() < member as usize {
+                slots.push(Sock::None);
+            }
+            slots.push(slot);
+            self.retired.extend(retired);
+            out.push((member, outcome, ms));
+        }
+        out
     }
 
     /// End of the scenario: close every client socket that is still open,
@@ -133,121 +232,199 @@ impl Session {
         }
     }
 
-    async fn exec(&mut self, step: &Step, member: u32, scenario_deadline: Instant) -> StepOutcome {
-        let bounded = |d: Duration| (Instant::now() + d).min(scenario_deadline);
-        if let Op::Wait { ms } = step.op {
-            tokio::time::sleep_until(bounded(Duration::from_millis(ms))).await;
-            return StepOutcome::Ok { bytes: 0 };
+    fn ctx(&self, actor: &str) -> Ctx {
+        Ctx {
+            server: self.server,
+            proto: self.proto,
+            upstream: self.upstream.clone(),
+            kind: self.kinds.get(actor).copied().unwrap_or(ActorKind::Client),
         }
-        let kind = self
-            .kinds
-            .get(&step.actor)
-            .copied()
-            .unwrap_or(ActorKind::Client);
-        let salt = salt(&step.actor, member);
-        let server = self.server;
-        let proto = self.proto;
-        let upstream = self.upstream.clone();
+    }
+
+    async fn exec(&mut self, step: &Step, member: u32, scenario_deadline: Instant) -> StepOutcome {
+        let ctx = self.ctx(&step.actor);
         let Some(slot) = self
             .socks
             .get_mut(&step.actor)
             .and_then(|v| v.get_mut(member as usize))
         else {
+            if let Op::Wait { ms } = step.op {
+                return wait(ms, scenario_deadline).await;
+            }
             return skipped(format!("unknown actor {:?}", step.actor));
         };
-        match (&step.op, kind, proto) {
-            (Op::Accept, ActorKind::Upstream, _) => {
-                let Some(listener) = upstream else {
-                    return skipped("no upstream listener (not forward mode)".into());
-                };
-                match tcp::accept(&listener, bounded(CONNECT_TIMEOUT)).await {
-                    Ok(s) => {
-                        if let Sock::Tcp(old) = std::mem::replace(slot, Sock::Tcp(s)) {
-                            self.retired.push(old);
-                        }
-                        StepOutcome::Ok { bytes: 0 }
-                    }
-                    Err(o) => o,
-                }
-            }
-            (Op::Connect, ActorKind::Client, Proto::Tcp) => {
-                match tcp::connect(server, bounded(CONNECT_TIMEOUT)).await {
-                    Ok(s) => {
-                        *slot = Sock::Tcp(s);
-                        StepOutcome::Ok { bytes: 0 }
-                    }
-                    Err(o) => {
-                        *slot = Sock::None;
-                        o
-                    }
-                }
-            }
-            (Op::Bind, _, Proto::Udp) => match udp::bind(server).await {
-                Ok(sock) => {
-                    *slot = Sock::Udp {
-                        sock,
-                        connected: false,
+        let (outcome, retired) = exec_slot(&ctx, slot, step, member, scenario_deadline).await;
+        self.retired.extend(retired);
+        outcome
+    }
+}
+
+/// What an op needs besides its own socket.
+#[derive(Clone)]
+struct Ctx {
+    server: SocketAddr,
+    proto: Proto,
+    upstream: Option<Arc<TcpListener>>,
+    kind: ActorKind,
+}
+
+/// Bytes a step asks for, for `StepRecord::wanted`.
+fn wanted(op: &Op) -> Option<usize> {
+    match op {
+        Op::Send { payload, .. } => Some(payload.len()),
+        Op::Recv {
+            mode: crate::scenario::RecvMode::Exact(n),
+            ..
+        } => Some(*n),
+        _ => None,
+    }
+}
+
+async fn wait(ms: u64, scenario_deadline: Instant) -> StepOutcome {
+    let until = (Instant::now() + Duration::from_millis(ms)).min(scenario_deadline);
+    tokio::time::sleep_until(until).await;
+    StepOutcome::Ok { bytes: 0 }
+}
+
+/// Run one op of one actor (member) on its socket slot. Returns the outcome
+/// and, for an upstream `accept`, the connection it replaced (kept open).
+async fn exec_slot(
+    ctx: &Ctx,
+    slot: &mut Sock,
+    step: &Step,
+    member: u32,
+    scenario_deadline: Instant,
+) -> (StepOutcome, Option<TcpStream>) {
+    let bounded = |d: Duration| (Instant::now() + d).min(scenario_deadline);
+    let (server, proto, kind) = (ctx.server, ctx.proto, ctx.kind);
+    let salt = salt(&step.actor, member);
+    let outcome = match (&step.op, kind, proto) {
+        (Op::Wait { ms }, _, _) => wait(*ms, scenario_deadline).await,
+        (Op::Accept, ActorKind::Upstream, _) => {
+            let Some(listener) = &ctx.upstream else {
+                return (
+                    skipped("no upstream listener (not forward mode)".into()),
+                    None,
+                );
+            };
+            match tcp::accept(listener, bounded(CONNECT_TIMEOUT)).await {
+                Ok(s) => {
+                    let old = match std::mem::replace(slot, Sock::Tcp(s)) {
+                        Sock::Tcp(old) => Some(old),
+                        _ => None,
                     };
+                    return (StepOutcome::Ok { bytes: 0 }, old);
+                }
+                Err(o) => o,
+            }
+        }
+        (Op::Connect, ActorKind::Client, Proto::Tcp) => {
+            match tcp::connect(server, bounded(CONNECT_TIMEOUT)).await {
+                Ok(s) => {
+                    *slot = Sock::Tcp(s);
+                    StepOutcome::Ok { bytes: 0 }
+                }
+                Err(o) => {
+                    *slot = Sock::None;
+                    o
+                }
+            }
+        }
+        (Op::Bind, _, Proto::Udp) => match udp::bind(server).await {
+            Ok(sock) => {
+                *slot = Sock::Udp {
+                    sock,
+                    connected: false,
+                };
+                StepOutcome::Ok { bytes: 0 }
+            }
+            Err(e) => io_error(&e),
+        },
+        (Op::Connect, _, Proto::Udp) => {
+            if let Err(o) = ensure_udp(slot, server).await {
+                return (o, None);
+            }
+            let Sock::Udp { sock, connected } = slot else {
+                unreachable!()
+            };
+            match sock.connect(server).await {
+                Ok(()) => {
+                    *connected = true;
                     StepOutcome::Ok { bytes: 0 }
                 }
                 Err(e) => io_error(&e),
-            },
-            (Op::Connect, _, Proto::Udp) => {
-                if let Err(o) = ensure_udp(slot, server).await {
-                    return o;
-                }
-                let Sock::Udp { sock, connected } = slot else {
-                    unreachable!()
-                };
-                match sock.connect(server).await {
-                    Ok(()) => {
-                        *connected = true;
-                        StepOutcome::Ok { bytes: 0 }
-                    }
-                    Err(e) => io_error(&e),
-                }
             }
-            (Op::Send { payload }, _, _) => {
-                let data = payload::bytes(payload, salt);
-                if proto == Proto::Udp && kind == ActorKind::Client {
-                    if let Err(o) = ensure_udp(slot, server).await {
-                        return o;
-                    }
-                }
-                match slot {
-                    Sock::Tcp(s) => tcp::send(s, &data, bounded(SEND_TIMEOUT)).await,
-                    Sock::Udp { sock, connected } => {
-                        udp::send(sock, *connected, server, &data).await
-                    }
-                    Sock::None => no_socket(&step.actor),
-                }
-            }
-            (Op::Recv { mode, timeout_ms }, _, _) => {
-                let d = bounded(Duration::from_millis(*timeout_ms));
-                match slot {
-                    Sock::Tcp(s) => tcp::recv(s, *mode, d).await,
-                    Sock::Udp { sock, connected } => udp::recv(sock, *connected, *mode, d).await,
-                    Sock::None => no_socket(&step.actor),
-                }
-            }
-            (Op::Shutdown { how }, _, _) => match slot {
-                Sock::Tcp(s) => tcp::shutdown(s, *how),
-                _ => no_socket(&step.actor),
-            },
-            (Op::Close, _, _) => match std::mem::replace(slot, Sock::None) {
-                Sock::None => no_socket(&step.actor),
-                _ => StepOutcome::Ok { bytes: 0 },
-            },
-            (Op::Abort, _, _) => match std::mem::replace(slot, Sock::None) {
-                Sock::Tcp(s) => tcp::abort(s),
-                _ => no_socket(&step.actor),
-            },
-            (op, kind, proto) => skipped(format!(
-                "op {} is not valid for a {kind:?} actor over {proto:?}",
-                op.name()
-            )),
         }
-    }
+        (
+            Op::Send {
+                payload,
+                timeout_ms,
+            },
+            _,
+            _,
+        ) => {
+            let data = payload::bytes(payload, salt);
+            if proto == Proto::Udp && kind == ActorKind::Client {
+                if let Err(o) = ensure_udp(slot, server).await {
+                    return (o, None);
+                }
+            }
+            let limit = timeout_ms.map_or(SEND_TIMEOUT, Duration::from_millis);
+            match slot {
+                Sock::Tcp(s) => tcp::send(s, &data, bounded(limit)).await,
+                Sock::Udp { sock, connected } => udp::send(sock, *connected, server, &data).await,
+                Sock::None => no_socket(&step.actor),
+            }
+        }
+        (Op::Recv { mode, timeout_ms }, _, _) => {
+            let d = bounded(Duration::from_millis(*timeout_ms));
+            match slot {
+                Sock::Tcp(s) => tcp::recv(s, *mode, d).await,
+                Sock::Udp { sock, connected } => udp::recv(sock, *connected, *mode, d).await,
+                Sock::None => no_socket(&step.actor),
+            }
+        }
+        (Op::Shutdown { how }, _, _) => match slot {
+            Sock::Tcp(s) => tcp::shutdown(s, *how),
+            _ => no_socket(&step.actor),
+        },
+        (Op::Close, _, _) => match std::mem::replace(slot, Sock::None) {
+            Sock::None => no_socket(&step.actor),
+            _ => StepOutcome::Ok { bytes: 0 },
+        },
+        (Op::Abort, _, _) => match std::mem::replace(slot, Sock::None) {
+            Sock::Tcp(s) => tcp::abort(s),
+            _ => no_socket(&step.actor),
+        },
+        (op, kind, proto) => skipped(format!(
+            "op {} is not valid for a {kind:?} actor over {proto:?}",
+            op.name()
+        )),
+    };
+    (outcome, None)
+}
+
+/// One line per repeated block for the report: how often it was asked to
+/// run and how many iterations started before the scenario ended.
+pub fn repeat_notes(sc: &Scenario, records: &[StepRecord]) -> Vec<String> {
+    sc.repeats
+        .iter()
+        .map(|r| {
+            let block = r.first..r.first + r.len;
+            let ran = records
+                .iter()
+                .filter(|x| block.contains(&x.index))
+                .filter(|x| !matches!(x.outcome, StepOutcome::Skipped { .. }))
+                .map(|x| x.iteration)
+                .max()
+                .unwrap_or(0);
+            let last = sc.steps[r.first + r.len - 1].line;
+            format!(
+                "repeat: the {} step(s) at lines {}-{last} ran {ran} of {} times",
+                r.len, sc.steps[r.first].line, r.times
+            )
+        })
+        .collect()
 }
 
 async fn ensure_udp(slot: &mut Sock, server: SocketAddr) -> Result<(), StepOutcome> {

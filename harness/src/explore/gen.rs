@@ -22,6 +22,7 @@ fn step(actor: &str, op: Op) -> Step {
         id: None,
         actor: actor.to_owned(),
         op,
+        parallel: false,
         line: 0,
     }
 }
@@ -49,6 +50,7 @@ fn send(max: usize) -> BoxedStrategy<Op> {
     (1..=max)
         .prop_map(|n| Op::Send {
             payload: Payload::Bytes(n),
+            timeout_ms: None,
         })
         .boxed()
 }

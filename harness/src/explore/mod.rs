@@ -151,6 +151,7 @@ pub fn scenario_for(steps: Vec<Step>, target: &TargetSpec, name: &str) -> Scenar
         target: target.clone(),
         actors,
         steps,
+        repeats: Vec::new(),
         expect: Impl::ALL.iter().map(|&i| (i, unknown.clone())).collect(),
         // Bounds every case (an accept with nothing to accept waits up to 3 s).
         timeout_ms: 3_000,
@@ -356,6 +357,7 @@ pub fn main(args: ExploreArgs) -> u8 {
             ip_recverr: args.ip_recverr,
             max_fds: args.max_fds,
             reply_delay_ms: args.reply_delay_ms,
+            idle_timeout_ms: None,
         },
     };
     let exe = match std::env::current_exe() {

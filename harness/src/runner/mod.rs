@@ -94,6 +94,9 @@ pub fn serve_args(
     if let Some(ms) = options.reply_delay_ms {
         args.extend(["--reply-delay-ms".into(), ms.to_string()]);
     }
+    if let Some(ms) = t.options.idle_timeout_ms {
+        args.extend(["--idle-timeout-ms".into(), ms.to_string()]);
+    }
     args
 }
 
@@ -231,6 +234,16 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         Ok(ip) => ip,
         Err(_) => return fail_setup(rec, format!("bad bind address {:?}", sc.target.bind)),
     };
+    // A host without IPv6 loopback cannot run a "::1" scenario: skipped, not failed.
+    if let Err(e) = std::net::TcpListener::bind(SocketAddr::new(bind_ip, 0)) {
+        if bind_ip.is_ipv6() {
+            rec.status = Status::Skipped;
+            rec.notes
+                .push(format!("{bind_ip} is not available on this host: {e}"));
+            rec.duration_ms = started.elapsed().as_millis() as u64;
+            return rec;
+        }
+    }
     let upstream = if sc.target.mode == Mode::Forward {
         match TcpListener::bind(SocketAddr::new(bind_ip, 0)).await {
             Ok(l) => Some(Arc::new(l)),
@@ -265,6 +278,8 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     let baseline = target.sample("baseline");
     let mut session = Session::new(sc, target.addr(), upstream.clone());
     rec.steps = session.run(sc).await;
+    rec.notes
+        .extend(crate::client::repeat_notes(sc, &rec.steps));
     rec.samples.push(baseline.clone());
     rec.samples.push(target.sample("after"));
 

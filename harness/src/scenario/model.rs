@@ -188,6 +188,10 @@ pub struct ServerOptions {
     /// doing real work would. Makes "the reply goes to a client that already
     /// left" deterministic instead of a race against the client's close.
     pub reply_delay_ms: Option<u64>,
+    /// Built-in hardened servers only: close a connection after this long
+    /// without traffic (`--idle-timeout-ms`; the server's default otherwise).
+    #[serde(default)]
+    pub idle_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +275,10 @@ pub enum Op {
     Accept,
     Send {
         payload: Payload,
+        /// Give up after this long and record how much went out (a peer that
+        /// stops reading blocks a large send); `None` = `client::SEND_TIMEOUT`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
     },
     Recv {
         mode: RecvMode,
@@ -312,7 +320,26 @@ pub struct Step {
     pub actor: String,
     #[serde(flatten)]
     pub op: Op,
+    /// A step on a group: run every member at once instead of one after
+    /// another (`parallel = true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parallel: bool,
     /// 1-based line in the scenario file, for messages.
+    pub line: usize,
+}
+
+/// A block of consecutive steps that runs `times` times in order
+/// (`repeat = N` with `[[steps.do]]` in the file). The steps themselves are
+/// in `Scenario::steps` once, at `first..first + len`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repeat {
+    /// Index of the block's first step in `Scenario::steps`.
+    pub first: usize,
+    /// Number of steps in the block (at least 1).
+    pub len: usize,
+    /// How many times the block runs (1..=`limits::MAX_REPEAT`).
+    pub times: u32,
+    /// 1-based line of the `repeat` key, for messages.
     pub line: usize,
 }
 
@@ -427,6 +454,9 @@ pub struct Scenario {
     /// Declared actors in order, including the implicit upstream in forward mode.
     pub actors: Vec<Actor>,
     pub steps: Vec<Step>,
+    /// Repeated blocks of `steps`, in order, never overlapping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<Repeat>,
     pub expect: BTreeMap<Impl, ImplExpectations>,
     /// Upper bound for the whole scenario (steps, not server start/probe).
     pub timeout_ms: u64,
@@ -435,6 +465,27 @@ pub struct Scenario {
 impl Scenario {
     pub fn actor(&self, name: &str) -> Option<&Actor> {
         self.actors.iter().find(|a| a.name == name)
+    }
+
+    /// The repeated block that starts at step `index`, if any.
+    pub fn repeat_at(&self, index: usize) -> Option<&Repeat> {
+        self.repeats.iter().find(|r| r.first == index)
+    }
+
+    /// How many step executions the scenario asks for at most: every step
+    /// once per group member, times its block's repetitions.
+    pub fn executions(&self) -> u64 {
+        let members = |s: &Step| self.actor(&s.actor).map_or(1, |a| u64::from(a.count));
+        let mut total = 0u64;
+        for (i, s) in self.steps.iter().enumerate() {
+            let times = self
+                .repeats
+                .iter()
+                .find(|r| (r.first..r.first + r.len).contains(&i))
+                .map_or(1, |r| u64::from(r.times));
+            total += members(s) * times;
+        }
+        total
     }
 }
 
@@ -449,4 +500,10 @@ pub mod limits {
     pub const MAX_STEPS: usize = 1_000;
     pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
     pub const MAX_UDP_PAYLOAD: usize = 65_507;
+    /// Most repetitions of one `repeat` block.
+    pub const MAX_REPEAT: u64 = 1_000;
+    /// Most step executions (steps x group members x repetitions) per scenario.
+    pub const MAX_EXECUTIONS: u64 = 50_000;
+    pub const MAX_SEND_TIMEOUT_MS: u64 = 30_000;
+    pub const MAX_IDLE_TIMEOUT_MS: u64 = 60_000;
 }

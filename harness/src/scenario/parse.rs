@@ -15,6 +15,7 @@
 //! ip_recverr = true    # optional, udp only
 //! max_fds = 64         # optional, 16..=1048576
 //! reply_delay_ms = 150 # optional, built-in servers wait this long before each reply
+//! idle_timeout_ms = 300 # optional, built-in hardened servers close idle connections after this
 //!
 //! actors = ["a", "b"]        # single clients: lowercase letters, digits, '-', '_'
 //! groups = { crowd = 50 }    # optional groups of N identical clients (1..=MAX_ACTOR_COUNT)
@@ -31,11 +32,27 @@
 //! # recv:     bytes = N (exact) | until = "eof" (tcp only) | neither (any);
 //! #           timeout_ms = N (1..=MAX_RECV_TIMEOUT_MS, default DEFAULT_RECV_TIMEOUT_MS)
 //! # shutdown: how = "write" | "read" | "both" (tcp only)
+//! # send:     timeout_ms = N (optional, 1..=MAX_SEND_TIMEOUT_MS): stop sending after N ms
+//! #           and record how much went out (outcome "timeout" with the byte count)
 //! # wait:     ms = N (<= MAX_WAIT_MS)
+//! # parallel = true   (optional, a step on a group: all members at once, not one by one)
 //! # udp clients: bind, connect, send, recv, close
 //! # tcp clients: connect, send, recv, shutdown, close, abort
 //! # upstream:    accept, send, recv, shutdown, close, abort
 //! # A key that does not belong to the op is an error.
+//!
+//! [[steps]]
+//! repeat = 200         # a block of steps run 200 times in order (1..=MAX_REPEAT)
+//! [[steps.do]]         # the block's steps, written like any other step
+//! actor = "a"
+//! op = "connect"
+//! [[steps.do]]
+//! actor = "a"
+//! op = "abort"
+//! # A repeat step has only `repeat` and `do`; blocks do not nest. Every
+//! # record of a repeated step carries its iteration (1..=N); the scenario's
+//! # total of step executions (steps x group members x repetitions) is at
+//! # most MAX_EXECUTIONS, and `timeout_ms` still bounds the whole run.
 //!
 //! [expect.naive]       # [expect.naive] and [expect.hardened] are both required
 //! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked)
@@ -47,7 +64,8 @@
 //! server = "survived"
 //! ```
 //!
-//! Matchers are `"ok"`, `"eof"`, `"timeout"`, an error class (`"reset"`) or an
+//! Matchers are `"ok"`, `"short"` (a recv of `bytes = N` that got a smaller
+//! UDP datagram), `"eof"`, `"timeout"`, an error class (`"reset"`) or an
 //! OS error name (`"ECONNRESET"`), see [`is_valid_matcher`].
 //!
 //! Parsing is two-phase: TOML -> raw serde structs (with spans, unknown keys
@@ -104,7 +122,7 @@ const MAX_MAX_FDS: u64 = 1_048_576;
 /// `"ok"`, `"eof"`, `"timeout"`, an `ErrorClass` kebab name or an OS error name.
 /// The only place the parser depends on `crate::errors`.
 pub fn is_valid_matcher(m: &str) -> bool {
-    matches!(m, "ok" | "eof" | "timeout")
+    matches!(m, "ok" | "short" | "eof" | "timeout")
         || crate::errors::ErrorClass::from_name(m).is_some()
         || crate::errors::is_known_name(m)
 }
@@ -138,6 +156,7 @@ struct RawTarget {
     ip_recverr: Option<S<bool>>,
     max_fds: Option<S<u64>>,
     reply_delay_ms: Option<S<u64>>,
+    idle_timeout_ms: Option<S<u64>>,
     /// Accepted here too: `actors = ...` written after `[target]` lands in it.
     actors: Option<S<Vec<S<String>>>>,
     groups: Option<S<BTreeMap<S<String>, S<u64>>>>,
@@ -155,6 +174,11 @@ struct RawStep {
     timeout_ms: Option<S<u64>>,
     how: Option<S<String>>,
     ms: Option<S<u64>>,
+    parallel: Option<S<bool>>,
+    /// A repeated block: `repeat = N` with its steps in `do`.
+    repeat: Option<S<u64>>,
+    #[serde(rename = "do")]
+    do_: Option<S<Vec<S<RawStep>>>>,
 }
 
 #[derive(Deserialize)]
@@ -626,15 +650,17 @@ fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Scenario, usiz
     let actors = validate_actors(singles, groups, target.mode)?;
 
     let raw_steps = raw.steps.map(S::into_inner).unwrap_or_default();
-    if raw_steps.len() > limits::MAX_STEPS {
-        return verr(
-            raw_steps[limits::MAX_STEPS].span(),
-            format!("too many steps: at most {} allowed", limits::MAX_STEPS),
-        );
-    }
     let mut steps = Vec::with_capacity(raw_steps.len());
+    let mut repeats = Vec::new();
+    let mut repeat_spans = Vec::new();
     let mut ids: HashMap<String, Range<usize>> = HashMap::new();
-    for rs in &raw_steps {
+    let mut add = |rs: &S<RawStep>, steps: &mut Vec<Step>| -> VResult<()> {
+        if steps.len() >= limits::MAX_STEPS {
+            return verr(
+                rs.span(),
+                format!("too many steps: at most {} allowed", limits::MAX_STEPS),
+            );
+        }
         let step = validate_step(src, rs, &target, &actors)?;
         if let (Some(id), Some(raw_id)) = (&step.id, &rs.get_ref().id) {
             if ids.contains_key(id) {
@@ -646,6 +672,31 @@ fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Scenario, usiz
             ids.insert(id.clone(), raw_id.span());
         }
         steps.push(step);
+        Ok(())
+    };
+    for rs in &raw_steps {
+        match repeat_block(rs)? {
+            None => add(rs, &mut steps)?,
+            Some((times, times_at, block)) => {
+                let first = steps.len();
+                for inner in block {
+                    if let Some(r) = &inner.get_ref().repeat {
+                        return verr(
+                            r.span(),
+                            "repeat blocks cannot be nested; expected a step with op here",
+                        );
+                    }
+                    add(inner, &mut steps)?;
+                }
+                repeats.push(Repeat {
+                    first,
+                    len: steps.len() - first,
+                    times,
+                    line: line_col(src, times_at.start).0,
+                });
+                repeat_spans.push(times_at);
+            }
+        }
     }
 
     let expect_raw = raw.expect.ok_or_else(|| VErr {
@@ -670,20 +721,92 @@ fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Scenario, usiz
     }
 
     let name_at = name.span().start;
-    Ok((
-        Scenario {
-            path: path.to_path_buf(),
-            name: name.into_inner(),
-            summary: summary.into_inner(),
-            refs,
-            target,
-            actors,
-            steps,
-            expect,
-            timeout_ms,
-        },
-        name_at,
-    ))
+    let scenario = Scenario {
+        path: path.to_path_buf(),
+        name: name.into_inner(),
+        summary: summary.into_inner(),
+        refs,
+        target,
+        actors,
+        steps,
+        repeats,
+        expect,
+        timeout_ms,
+    };
+    let first = raw_steps.first().map_or(doc, S::span);
+    check_executions(&scenario, &repeat_spans, first)?;
+    Ok((scenario, name_at))
+}
+
+/// `Some((times, span of repeat, steps))` for a `repeat` step, `None` for
+/// an ordinary one.
+type Block<'a> = (u32, Range<usize>, &'a [S<RawStep>]);
+
+fn repeat_block(rs: &S<RawStep>) -> VResult<Option<Block<'_>>> {
+    let r = rs.get_ref();
+    let (times, d) = match (&r.repeat, &r.do_) {
+        (None, None) => return Ok(None),
+        (None, Some(d)) => {
+            return verr(
+                d.span(),
+                "\"do\" needs \"repeat\" = N in the same step (the number of times to run it)",
+            )
+        }
+        (Some(t), None) => {
+            return verr(
+                t.span(),
+                "\"repeat\" needs its steps: add [[steps.do]] tables after it",
+            )
+        }
+        (Some(t), Some(d)) => (t, d),
+    };
+    let n = check_range(times, "\"repeat\"", 1, limits::MAX_REPEAT)?;
+    let others: [(&str, Option<Range<usize>>); 10] = [
+        ("actor", r.actor.as_ref().map(S::span)),
+        ("op", r.op.as_ref().map(S::span)),
+        ("id", r.id.as_ref().map(S::span)),
+        ("bytes", r.bytes.as_ref().map(S::span)),
+        ("text", r.text.as_ref().map(S::span)),
+        ("until", r.until.as_ref().map(S::span)),
+        ("timeout_ms", r.timeout_ms.as_ref().map(S::span)),
+        ("how", r.how.as_ref().map(S::span)),
+        ("ms", r.ms.as_ref().map(S::span)),
+        ("parallel", r.parallel.as_ref().map(S::span)),
+    ];
+    for (key, span) in others {
+        if let Some(span) = span {
+            return verr(
+                span,
+                format!("key \"{key}\" does not apply to a repeat block; it takes only \"repeat\" and [[steps.do]] (put \"{key}\" in a step inside it)"),
+            );
+        }
+    }
+    if d.get_ref().is_empty() {
+        return verr(d.span(), "a repeat block needs at least one step in \"do\"");
+    }
+    Ok(Some((n as u32, times.span(), d.get_ref().as_slice())))
+}
+
+/// The whole scenario stays bounded: steps x members x repetitions.
+/// Located at the largest `repeat` (or the first step without one).
+fn check_executions(sc: &Scenario, spans: &[Range<usize>], first: Range<usize>) -> VResult<()> {
+    let n = sc.executions();
+    if n > limits::MAX_EXECUTIONS {
+        let span = sc
+            .repeats
+            .iter()
+            .zip(spans)
+            .max_by_key(|(r, _)| r.times)
+            .map_or(first, |(_, s)| s.clone());
+        return verr(
+            span,
+            format!(
+                "the scenario runs {n} step executions (steps x group members x repetitions); at most {} allowed",
+                limits::MAX_EXECUTIONS
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// The top-level or the [target] variant of a key, but not both.
@@ -787,6 +910,21 @@ fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
             limits::MAX_WAIT_MS,
         )?),
     };
+    let idle_timeout_ms = match &t.idle_timeout_ms {
+        None => None,
+        Some(v) if proto == Proto::Udp => {
+            return verr(
+                v.span(),
+                "\"idle_timeout_ms\" is only valid with proto = \"tcp\" (UDP has no connections), found proto = \"udp\"",
+            )
+        }
+        Some(v) => Some(check_range(
+            v,
+            "\"idle_timeout_ms\"",
+            1,
+            limits::MAX_IDLE_TIMEOUT_MS,
+        )?),
+    };
     Ok(TargetSpec {
         proto,
         mode,
@@ -795,6 +933,7 @@ fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
             ip_recverr,
             max_fds,
             reply_delay_ms,
+            idle_timeout_ms,
         },
     })
 }
@@ -863,7 +1002,7 @@ fn validate_actors(
 /// Keys each op accepts besides `op`, `actor` and `id`.
 fn op_keys(op: &str) -> &'static [&'static str] {
     match op {
-        "send" => &["bytes", "text"],
+        "send" => &["bytes", "text", "timeout_ms"],
         "recv" => &["bytes", "until", "timeout_ms"],
         "shutdown" => &["how"],
         "wait" => &["ms"],
@@ -1030,7 +1169,15 @@ fn validate_step(
                     ),
                 );
             }
-            Op::Send { payload }
+            let timeout_ms = r
+                .timeout_ms
+                .as_ref()
+                .map(|t| check_range(t, "\"timeout_ms\"", 1, limits::MAX_SEND_TIMEOUT_MS))
+                .transpose()?;
+            Op::Send {
+                payload,
+                timeout_ms,
+            }
         }
         "recv" => {
             let mode =
@@ -1122,10 +1269,32 @@ fn validate_step(
         }
     };
 
+    let parallel = match (&r.parallel, actor) {
+        (None, _) => false,
+        (Some(p), Some(a)) if a.count > 1 => *p.get_ref(),
+        (Some(p), Some(a)) => {
+            return verr(
+                p.span(),
+                format!(
+                    "\"parallel\" applies to a step on a group (groups = {{ name = N }}); actor \"{}\" is a single {}",
+                    a.name,
+                    if a.kind == ActorKind::Upstream { "upstream" } else { "client" }
+                ),
+            )
+        }
+        (Some(p), None) => {
+            return verr(
+                p.span(),
+                format!("key \"parallel\" does not apply to op \"{op_name}\""),
+            )
+        }
+    };
+
     Ok(Step {
         id,
         actor: actor.map(|a| a.name.clone()).unwrap_or_default(),
         op,
+        parallel,
         line: line_col(src, line_at).0,
     })
 }
@@ -1389,6 +1558,7 @@ server = "survived"
             id: id.map(str::to_owned),
             actor: actor.to_owned(),
             op,
+            parallel: false,
             line,
         };
         let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -1404,6 +1574,7 @@ server = "survived"
                 options: ServerOptions {
                     ip_recverr: false,
                     reply_delay_ms: None,
+                    idle_timeout_ms: None,
                     max_fds: Some(64),
                 },
             },
@@ -1437,6 +1608,7 @@ server = "survived"
                     "a",
                     Op::Send {
                         payload: Payload::Text("hello".into()),
+                        timeout_ms: None,
                     },
                     22,
                 ),
@@ -1445,6 +1617,7 @@ server = "survived"
                     "crowd",
                     Op::Send {
                         payload: Payload::Bytes(4096),
+                        timeout_ms: None,
                     },
                     27,
                 ),
@@ -1529,6 +1702,7 @@ server = "survived"
                     },
                 ),
             ]),
+            repeats: Vec::new(),
             timeout_ms: 15000,
         };
         assert_eq!(s, expected);
@@ -1634,6 +1808,71 @@ server = "survived"
                 timeout_ms: 1000
             }
         );
+    }
+
+    #[test]
+    fn repeat_blocks_and_parallel_steps() {
+        let src = r#"name = "storm"
+summary = "x"
+timeout_ms = 5000
+[target]
+proto = "tcp"
+idle_timeout_ms = 250
+actors = ["a"]
+groups = { crowd = 3 }
+[[steps]]
+actor = "crowd"
+op = "connect"
+parallel = true
+[[steps]]
+repeat = 200
+[[steps.do]]
+actor = "a"
+op = "connect"
+[[steps.do]]
+id = "flood"
+actor = "a"
+op = "send"
+bytes = 10
+timeout_ms = 300
+[[steps]]
+actor = "a"
+op = "close"
+[expect.naive]
+server = "survived"
+steps = { flood = ["ok", "short"] }
+[expect.hardened]
+server = "survived"
+"#;
+        let s = parse_str(src, &p()).unwrap();
+        assert_eq!(s.target.options.idle_timeout_ms, Some(250));
+        assert_eq!(s.steps.len(), 4);
+        assert!(s.steps[0].parallel);
+        assert!(!s.steps[1].parallel);
+        assert_eq!(
+            s.repeats,
+            vec![Repeat {
+                first: 1,
+                len: 2,
+                times: 200,
+                line: 14
+            }]
+        );
+        assert_eq!(
+            s.steps.iter().map(|x| x.line).collect::<Vec<_>>(),
+            vec![9, 15, 18, 24]
+        );
+        assert_eq!(
+            s.steps[2].op,
+            Op::Send {
+                payload: Payload::Bytes(10),
+                timeout_ms: Some(300)
+            }
+        );
+        assert_eq!(s.repeat_at(1).map(|r| r.times), Some(200));
+        assert_eq!(s.repeat_at(2), None);
+        // crowd connect 3 + (connect + send) x 200 + close.
+        assert_eq!(s.executions(), 3 + 400 + 1);
     }
 
     const HEAD: &str = "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"tcp\"\n";
@@ -1795,6 +2034,50 @@ server = "survived"
         "name = \"x\"\nsummary = \"y\"\nproto = = 3\n".to_string(), 3, 9, "invalid TOML")]
     #[case::duplicate_toml_key(
         "name = \"x\"\nname = \"y\"\n".to_string(), 2, 1, "invalid TOML")]
+    #[case::repeat_without_do(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 3\n"),
+        7,
+        10,
+        "\"repeat\" needs its steps: add [[steps.do]]"
+    )]
+    #[case::do_without_repeat(
+        with_head("actors = [\"a\"]\n[[steps]]\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"),
+        7,
+        1,
+        "\"do\" needs \"repeat\" = N"
+    )]
+    #[case::repeat_too_many(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 1001\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 10, "\"repeat\" must be between 1 and 1000, found 1001")]
+    #[case::repeat_zero(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 0\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 7, 10, "between 1 and 1000, found 0")]
+    #[case::repeat_with_op_key(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\nactor = \"a\"\n[[steps.do]]\nactor = \"a\"\nop = \"connect\"\n"), 8, 9, "key \"actor\" does not apply to a repeat block")]
+    #[case::nested_repeat(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\n[[steps.do]]\nrepeat = 3\n[[steps.do.do]]\nactor = \"a\"\nop = \"connect\"\n"), 9, 10, "repeat blocks cannot be nested")]
+    #[case::unknown_key_in_block_step(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\n[[steps.do]]\nactor = \"a\"\nopp = \"connect\"\n"), 10, 1, "unknown key \"opp\"")]
+    #[case::op_error_inside_block(
+        with_head("actors = [\"a\"]\n[[steps]]\nrepeat = 2\n[[steps.do]]\nactor = \"a\"\nop = \"abrot\"\n"), 10, 6, "unknown op \"abrot\"")]
+    #[case::too_many_executions(
+        with_head("groups = { crowd = 1000 }\n[[steps]]\nactor = \"crowd\"\nop = \"connect\"\n[[steps]]\nrepeat = 51\n[[steps.do]]\nactor = \"crowd\"\nop = \"close\"\n"), 10, 10, "the scenario runs 52000 step executions")]
+    #[case::parallel_on_single_actor(
+        with_head(
+            "actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nparallel = true\n"
+        ),
+        9,
+        12,
+        "\"parallel\" applies to a step on a group"
+    )]
+    #[case::parallel_on_wait(
+        with_head("[[steps]]\nop = \"wait\"\nms = 5\nparallel = true\n"),
+        8,
+        12,
+        "key \"parallel\" does not apply to op \"wait\""
+    )]
+    #[case::send_timeout_out_of_range(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\ntimeout_ms = 0\n"), 10, 14, "\"timeout_ms\" must be between 1 and 30000")]
+    #[case::idle_timeout_on_udp(
+        "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"udp\"\nidle_timeout_ms = 100\n".to_string(), 5, 19, "\"idle_timeout_ms\" is only valid with proto = \"tcp\"")]
     #[case::empty_file("".to_string(), 1, 1, "empty file")]
     #[case::whitespace_file("\n  \n".to_string(), 1, 1, "empty file")]
     fn bad_input_is_located(

@@ -52,8 +52,8 @@ fn partial(out: &mut String, p: &PartialExpectation, base: bool) {
     }
 }
 
-fn step(out: &mut String, s: &Step) {
-    out.push_str("\n[[steps]]\n");
+fn step(out: &mut String, s: &Step, header: &str) {
+    writeln!(out, "\n{header}").unwrap();
     if let Some(id) = &s.id {
         writeln!(out, "id = {}", q(id)).unwrap();
     }
@@ -61,13 +61,22 @@ fn step(out: &mut String, s: &Step) {
         writeln!(out, "actor = {}", q(&s.actor)).unwrap();
     }
     writeln!(out, "op = {}", q(s.op.name())).unwrap();
+    if s.parallel {
+        writeln!(out, "parallel = true").unwrap();
+    }
     match &s.op {
         Op::Send {
-            payload: Payload::Bytes(n),
-        } => writeln!(out, "bytes = {n}").unwrap(),
-        Op::Send {
-            payload: Payload::Text(t),
-        } => writeln!(out, "text = {}", q(t)).unwrap(),
+            payload,
+            timeout_ms,
+        } => {
+            match payload {
+                Payload::Bytes(n) => writeln!(out, "bytes = {n}").unwrap(),
+                Payload::Text(t) => writeln!(out, "text = {}", q(t)).unwrap(),
+            }
+            if let Some(ms) = timeout_ms {
+                writeln!(out, "timeout_ms = {ms}").unwrap();
+            }
+        }
         Op::Recv { mode, timeout_ms } => {
             match mode {
                 RecvMode::Exact(n) => writeln!(out, "bytes = {n}").unwrap(),
@@ -155,9 +164,27 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     if let Some(n) = t.options.reply_delay_ms {
         writeln!(out, "reply_delay_ms = {n}").unwrap();
     }
+    if let Some(n) = t.options.idle_timeout_ms {
+        writeln!(out, "idle_timeout_ms = {n}").unwrap();
+    }
 
-    for s in &sc.steps {
-        step(&mut out, s);
+    // Steps in order; a repeat block is one `[[steps]]` with `repeat = N`
+    // followed by its steps as `[[steps.do]]`.
+    let mut i = 0;
+    while i < sc.steps.len() {
+        match sc.repeats.iter().find(|r| r.first == i) {
+            Some(r) => {
+                writeln!(out, "\n[[steps]]\nrepeat = {}", r.times).unwrap();
+                for s in &sc.steps[r.first..r.first + r.len] {
+                    step(&mut out, s, "[[steps.do]]");
+                }
+                i = r.first + r.len.max(1);
+            }
+            None => {
+                step(&mut out, &sc.steps[i], "[[steps]]");
+                i += 1;
+            }
+        }
     }
 
     for imp in Impl::ALL {
@@ -190,6 +217,9 @@ mod tests {
         s.path = "x.toml".into();
         for st in &mut s.steps {
             st.line = 0;
+        }
+        for r in &mut s.repeats {
+            r.line = 0;
         }
         s
     }
@@ -281,19 +311,26 @@ mod tests {
                     options: ServerOptions {
                         ip_recverr,
                         max_fds,
-                        reply_delay_ms
+                        reply_delay_ms,
+                        idle_timeout_ms: None,
                     },
                 }),
-            (any::<bool>(), prop::option::of(16u64..4096)).prop_map(|(fwd, max_fds)| TargetSpec {
-                proto: Proto::Tcp,
-                mode: if fwd { Mode::Forward } else { Mode::Echo },
-                bind: "::1".into(),
-                options: ServerOptions {
-                    ip_recverr: false,
-                    max_fds,
-                    reply_delay_ms: None
-                },
-            }),
+            (
+                any::<bool>(),
+                prop::option::of(16u64..4096),
+                prop::option::of(1u64..60_000)
+            )
+                .prop_map(|(fwd, max_fds, idle_timeout_ms)| TargetSpec {
+                    proto: Proto::Tcp,
+                    mode: if fwd { Mode::Forward } else { Mode::Echo },
+                    bind: "::1".into(),
+                    options: ServerOptions {
+                        ip_recverr: false,
+                        max_fds,
+                        reply_delay_ms: None,
+                        idle_timeout_ms,
+                    },
+                }),
         ];
         (
             target,
