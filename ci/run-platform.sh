@@ -9,5 +9,6 @@ status=0
 cargo nextest run --workspace --profile ci || status=$?
 # The harness run writes its report even when scenarios fail; keep going so
 # both artifacts are uploaded, then fail the job if either step failed.
-cargo run --release -p netrepro -- run --report "reports/${os}.json" || status=$?
+cargo run --release -p netrepro -- run --report "reports/${os}.json" \
+  --junit "reports/${os}.xml" --ctrf "reports/${os}.ctrf.json" --markdown "reports/${os}.md" || status=$?
 exit "$status"
