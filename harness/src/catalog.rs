@@ -3,6 +3,7 @@
 //! OS. `scenarios/README.md` is this output, and a test fails when the
 //! checked-in file differs from it, so the index cannot go stale.
 
+use crate::runner::os_options::{decide, Decision};
 use crate::scenario::{Expectation, Impl, Os, Platform, Scenario};
 use std::fmt::Write;
 use std::path::Path;
@@ -21,7 +22,7 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
     let _ = writeln!(
         out,
         "{} scenarios. Each cell is the expected verdict on that OS (`a / b`: either is \
-         acceptable; `unknown`: not observed and no source says, reported as unverified), \
+         acceptable; `unknown`: not observed and no source says, reported as unverified; `skipped`: an option the scenario needs has no equivalent on that OS, see README), \
          with the server errors it must show in parentheses.\n",
         scenarios.len()
     );
@@ -49,10 +50,17 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
         );
         for imp in Impl::ALL {
             for os in OSES {
+                let platform = Platform { os, wine: false };
+                // What the runner will do there: an option with no meaning
+                // on that OS skips the scenario (runner::os_options).
+                if let Decision::Skip { .. } = decide(&sc.target.options, platform) {
+                    let _ = write!(out, " skipped |");
+                    continue;
+                }
                 let e = sc
                     .expect
                     .get(&imp)
-                    .map(|e| e.resolve(Platform { os, wine: false }))
+                    .map(|e| e.resolve(platform))
                     .unwrap_or_default();
                 let _ = write!(out, " {} |", verdict_cell(&e));
             }
