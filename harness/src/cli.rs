@@ -118,6 +118,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Runner settings with this binary as the `netrepro serve` server program.
+pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
+    match std::env::current_exe() {
+        Ok(exe) => Ok(RunConfig::new(exe)),
+        Err(e) => {
+            eprintln!("error: cannot find the netrepro binary to start servers: {e}");
+            Err(EXIT_INPUT)
+        }
+    }
+}
+
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
     scenario::load_paths(paths).map_err(|errs| {
         for e in &errs {
@@ -166,15 +177,7 @@ fn list(paths: &[PathBuf]) -> u8 {
                 .get(&i)
                 .map(|e| e.resolve(platform))
                 .unwrap_or_default();
-            if e.server.is_empty() {
-                "unknown".to_string()
-            } else {
-                e.server
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            }
+            crate::scenario::verdicts_label(&e.server)
         };
         println!(
             "{:<40} {:<4} {:<8} naive={:<10} hardened={:<10} {}",
@@ -247,14 +250,10 @@ fn run(args: RunArgs) -> u8 {
             })
             .collect(),
     };
-    let exe = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot find the netrepro binary to start servers: {e}");
-            return EXIT_INPUT;
-        }
+    let cfg = match config_for_this_binary() {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let cfg = RunConfig::new(exe);
     // One already-running server (--target-addr) is shared by every scenario:
     // runs against it must not overlap, or one scenario's damage shows up in
     // another's result.

@@ -360,14 +360,10 @@ pub fn main(args: ExploreArgs) -> u8 {
             idle_timeout_ms: None,
         },
     };
-    let exe = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot find the netrepro binary to start servers: {e}");
-            return EXIT_INPUT;
-        }
+    let cfg = match crate::cli::config_for_this_binary() {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let cfg = RunConfig::new(exe);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -19,15 +19,7 @@ fn row(r: &ResultRecord) -> [String; 8] {
     let verdict = r
         .verdict
         .map_or("not run".to_string(), |v| v.as_str().to_string());
-    let expected = if r.expected.is_empty() {
-        "unknown".to_string()
-    } else {
-        r.expected
-            .iter()
-            .map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join("|")
-    };
+    let expected = crate::scenario::verdicts_label(&r.expected);
     let client = r
         .client_errors()
         .iter()

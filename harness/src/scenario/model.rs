@@ -369,6 +369,19 @@ pub enum Verdict {
     Leaked,
 }
 
+/// Acceptable verdicts as one label: `"crashed|hung"`, or `"unknown"` for
+/// none (an unverified expectation).
+pub fn verdicts_label(verdicts: &[Verdict]) -> String {
+    if verdicts.is_empty() {
+        return "unknown".to_owned();
+    }
+    verdicts
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
