@@ -82,7 +82,12 @@ pub fn diff(
     }
     for m in &expect.server_errors {
         if !events.iter().any(|e| event_matches(m, e)) {
-            let seen: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+            let mut seen: Vec<&str> = Vec::new();
+            for e in events {
+                if !seen.contains(&e.name.as_str()) {
+                    seen.push(&e.name);
+                }
+            }
             out.push(format!(
                 "server_errors: expected an error matching {m:?}; server reported {}",
                 if seen.is_empty() {
@@ -104,25 +109,56 @@ pub fn diff(
                 join(matchers.iter().map(String::as_str))
             ));
         }
+        // Mismatches with the same outcome are one line, however many
+        // group members or iterations share it.
+        let total = recs.len();
+        let mut groups: Vec<(String, Vec<&StepRecord>)> = Vec::new();
         for r in recs {
-            if !matchers.iter().any(|m| record_matches(m, r)) {
-                let iteration = if r.iteration > 0 {
-                    format!(", iteration {}", r.iteration)
-                } else {
-                    String::new()
-                };
+            if matchers.iter().any(|m| record_matches(m, r)) {
+                continue;
+            }
+            let got = describe(&r.outcome);
+            match groups.iter_mut().find(|(g, _)| *g == got) {
+                Some((_, v)) => v.push(r),
+                None => groups.push((got, vec![r])),
+            }
+        }
+        let expected = join(matchers.iter().map(String::as_str));
+        for (got, rs) in groups {
+            let r = rs[0];
+            if rs.len() == 1 {
                 out.push(format!(
-                    "step {id} (line {}, {}#{}{iteration}): expected {}, got {}",
+                    "step {id} (line {}, {}): expected {expected}, got {got}",
                     r.line,
-                    r.actor,
-                    r.member,
-                    join(matchers.iter().map(String::as_str)),
-                    describe(&r.outcome)
+                    who(r)
+                ));
+            } else {
+                let mut names: Vec<String> = rs.iter().take(MAX_NAMED).map(|r| who(r)).collect();
+                if rs.len() > MAX_NAMED {
+                    names.push(format!("and {} more", rs.len() - MAX_NAMED));
+                }
+                out.push(format!(
+                    "step {id} (line {}): {} of {total} runs: expected {expected}, got {got} ({})",
+                    r.line,
+                    rs.len(),
+                    names.join(", ")
                 ));
             }
         }
     }
     out
+}
+
+/// How many runs a grouped mismatch names before "and N more".
+const MAX_NAMED: usize = 5;
+
+/// "a#0", or "a#0, iteration 7" for a repeated step.
+fn who(r: &StepRecord) -> String {
+    if r.iteration > 0 {
+        format!("{}#{}, iteration {}", r.actor, r.member, r.iteration)
+    } else {
+        format!("{}#{}", r.actor, r.member)
+    }
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -198,6 +234,36 @@ mod tests {
         r.op = "recv".into();
         r.wanted = None;
         assert!(record_matches("ok", &r) && !record_matches("short", &r));
+    }
+
+    #[test]
+    fn mismatches_with_one_outcome_are_one_line() {
+        let expect = Expectation {
+            server: vec![Verdict::Survived],
+            server_errors: vec![],
+            steps: [("served".to_string(), vec!["ok".to_string()])].into(),
+        };
+        let mut steps = Vec::new();
+        for member in 0..8 {
+            let mut r = rec("served", StepOutcome::Eof { bytes: 0 });
+            r.member = member;
+            steps.push(r);
+        }
+        steps[3].outcome = StepOutcome::Ok { bytes: 10 };
+        steps[5].outcome = StepOutcome::Timeout {
+            bytes: 0,
+            after_ms: 9,
+        };
+        let d = diff(&expect, Verdict::Survived, &steps, &[]);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(
+            d[0].contains("6 of 8 runs") && d[0].contains("a#0, a#1, a#2, a#4, a#6, and 1 more"),
+            "{d:?}"
+        );
+        assert!(
+            d[1].contains("(line 7, a#5)") && d[1].contains("timeout"),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -46,10 +46,15 @@ impl Acceptor {
                         log::event("accept", &err, false);
                     }
                     drop(permit);
+                    // One dead connection (aborted or reset before we took
+                    // it; Wine reports that as WSAENOTCONN 10057): take the
+                    // next one at once. A back-off here would let a storm
+                    // of aborts starve every live client.
                     let per_connection = matches!(
                         class,
                         ErrorClass::Aborted
                             | ErrorClass::Reset
+                            | ErrorClass::NotConnected
                             | ErrorClass::Interrupted
                             | ErrorClass::WouldBlock
                     );
