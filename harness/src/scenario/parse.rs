@@ -65,7 +65,8 @@
 //! ```
 //!
 //! Matchers are `"ok"`, `"short"` (a recv of `bytes = N` that got a smaller
-//! UDP datagram), `"eof"`, `"timeout"`, an error class (`"reset"`) or an
+//! UDP datagram), `"eof"`, `"timeout"`, `"skipped"` (the actor had no
+//! socket, e.g. its connect failed), an error class (`"reset"`) or an
 //! OS error name (`"ECONNRESET"`), see [`is_valid_matcher`].
 //!
 //! Parsing is two-phase: TOML -> raw serde structs (with spans, unknown keys
@@ -119,10 +120,11 @@ const MIN_MAX_FDS: u64 = 16;
 const MAX_MAX_FDS: u64 = 1_048_576;
 
 /// True if `m` is an acceptable matcher in `server_errors` / `steps`:
-/// `"ok"`, `"eof"`, `"timeout"`, an `ErrorClass` kebab name or an OS error name.
+/// `"ok"`, `"short"`, `"eof"`, `"timeout"`, `"skipped"`, an `ErrorClass`
+/// kebab name or an OS error name.
 /// The only place the parser depends on `crate::errors`.
 pub fn is_valid_matcher(m: &str) -> bool {
-    matches!(m, "ok" | "short" | "eof" | "timeout")
+    matches!(m, "ok" | "short" | "eof" | "timeout" | "skipped")
         || crate::errors::ErrorClass::from_name(m).is_some()
         || crate::errors::is_known_name(m)
 }
