@@ -592,6 +592,22 @@ fn is_ident(s: &str) -> bool {
 }
 
 /// `what` is already quoted as needed, e.g. `"\"ms\""`.
+/// An optional numeric target option: absent, not allowed here (`refused`
+/// says why, at the value), or checked against `min..=max`.
+fn opt_range(
+    v: &Option<S<u64>>,
+    what: &str,
+    min: u64,
+    max: u64,
+    refused: Option<&str>,
+) -> VResult<Option<u64>> {
+    match (v, refused) {
+        (None, _) => Ok(None),
+        (Some(v), Some(why)) => verr(v.span(), why),
+        (Some(v), None) => check_range(v, what, min, max).map(Some),
+    }
+}
+
 fn check_range(v: &S<u64>, what: &str, min: u64, max: u64) -> VResult<u64> {
     let n = *v.get_ref();
     if n < min || n > max {
@@ -893,40 +909,24 @@ fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
             )
         }
     };
-    let max_fds = match &t.max_fds {
-        None => None,
-        Some(v) => Some(check_range(v, "\"max_fds\"", MIN_MAX_FDS, MAX_MAX_FDS)?),
-    };
-    let reply_delay_ms = match &t.reply_delay_ms {
-        None => None,
-        Some(v) if mode == Mode::Forward => {
-            return verr(
-                v.span(),
-                "\"reply_delay_ms\" applies to echo servers only, found mode = \"forward\"",
-            )
-        }
-        Some(v) => Some(check_range(
-            v,
-            "\"reply_delay_ms\"",
-            0,
-            limits::MAX_WAIT_MS,
-        )?),
-    };
-    let idle_timeout_ms = match &t.idle_timeout_ms {
-        None => None,
-        Some(v) if proto == Proto::Udp => {
-            return verr(
-                v.span(),
-                "\"idle_timeout_ms\" is only valid with proto = \"tcp\" (UDP has no connections), found proto = \"udp\"",
-            )
-        }
-        Some(v) => Some(check_range(
-            v,
-            "\"idle_timeout_ms\"",
-            1,
-            limits::MAX_IDLE_TIMEOUT_MS,
-        )?),
-    };
+    let max_fds = opt_range(&t.max_fds, "\"max_fds\"", MIN_MAX_FDS, MAX_MAX_FDS, None)?;
+    let reply_delay_ms = opt_range(
+        &t.reply_delay_ms,
+        "\"reply_delay_ms\"",
+        0,
+        limits::MAX_WAIT_MS,
+        (mode == Mode::Forward)
+            .then_some("\"reply_delay_ms\" applies to echo servers only, found mode = \"forward\""),
+    )?;
+    let idle_timeout_ms = opt_range(
+        &t.idle_timeout_ms,
+        "\"idle_timeout_ms\"",
+        1,
+        limits::MAX_IDLE_TIMEOUT_MS,
+        (proto == Proto::Udp).then_some(
+            "\"idle_timeout_ms\" is only valid with proto = \"tcp\" (UDP has no connections), found proto = \"udp\"",
+        ),
+    )?;
     Ok(TargetSpec {
         proto,
         mode,
