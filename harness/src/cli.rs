@@ -295,6 +295,9 @@ fn run(args: RunArgs) -> u8 {
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
         let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
         while let Some(r) = results.recv().await {
+            if let Some(e) = &r.setup_error {
+                eprintln!("  setup error: {e}");
+            }
             rep.results.push(r);
             rep.summary = Summary::of(&rep.results);
             rep.duration_ms = started.elapsed().as_millis() as u64;
