@@ -135,9 +135,19 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
             eprintln!("error: {e}");
         }
         eprintln!("{} error(s) in scenario files", errs.len());
+        // The default folder is relative: the likely mistake is the directory.
+        if paths == [PathBuf::from(DEFAULT_SCENARIOS)] && !Path::new(DEFAULT_SCENARIOS).exists() {
+            eprintln!(
+                "hint: run from the repository root (where {DEFAULT_SCENARIOS}/ is), \
+                 or pass scenario files or folders as arguments"
+            );
+        }
         EXIT_INPUT
     })
 }
+
+/// Where scenario files are looked for when no path is given.
+const DEFAULT_SCENARIOS: &str = "scenarios";
 
 fn validate(paths: &[PathBuf]) -> u8 {
     match load(paths) {

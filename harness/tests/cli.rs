@@ -239,3 +239,17 @@ fn alive(pid: u32) -> bool {
         .flatten()
         .is_some_and(|c| !matches!(c, 'Z' | 'X' | 'x'))
 }
+
+#[test]
+fn default_folder_missing_says_where_to_run_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = netrepro()
+        .arg("run")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scenarios"), "{err}");
+    assert!(err.contains("hint: run from the repository root"), "{err}");
+}
