@@ -183,6 +183,21 @@ struct RawStep {
     do_: Option<S<Vec<S<RawStep>>>>,
 }
 
+impl RawStep {
+    /// The keys whose meaning depends on the op, with where they are set
+    /// (one list, so the repeat-block check and the per-op check agree).
+    fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 6] {
+        [
+            ("bytes", self.bytes.as_ref().map(S::span)),
+            ("text", self.text.as_ref().map(S::span)),
+            ("until", self.until.as_ref().map(S::span)),
+            ("timeout_ms", self.timeout_ms.as_ref().map(S::span)),
+            ("how", self.how.as_ref().map(S::span)),
+            ("ms", self.ms.as_ref().map(S::span)),
+        ]
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
@@ -779,19 +794,13 @@ fn repeat_block(rs: &S<RawStep>) -> VResult<Option<Block<'_>>> {
         (Some(t), Some(d)) => (t, d),
     };
     let n = check_range(times, "\"repeat\"", 1, limits::MAX_REPEAT)?;
-    let others: [(&str, Option<Range<usize>>); 10] = [
+    let common = [
         ("actor", r.actor.as_ref().map(S::span)),
         ("op", r.op.as_ref().map(S::span)),
         ("id", r.id.as_ref().map(S::span)),
-        ("bytes", r.bytes.as_ref().map(S::span)),
-        ("text", r.text.as_ref().map(S::span)),
-        ("until", r.until.as_ref().map(S::span)),
-        ("timeout_ms", r.timeout_ms.as_ref().map(S::span)),
-        ("how", r.how.as_ref().map(S::span)),
-        ("ms", r.ms.as_ref().map(S::span)),
         ("parallel", r.parallel.as_ref().map(S::span)),
     ];
-    for (key, span) in others {
+    for (key, span) in common.into_iter().chain(r.op_key_spans()) {
         if let Some(span) = span {
             return verr(
                 span,
@@ -1101,16 +1110,8 @@ fn validate_step(
     }
 
     // Keys that do not belong to this op.
-    let extra: [(&str, Option<Range<usize>>); 6] = [
-        ("bytes", r.bytes.as_ref().map(S::span)),
-        ("text", r.text.as_ref().map(S::span)),
-        ("until", r.until.as_ref().map(S::span)),
-        ("timeout_ms", r.timeout_ms.as_ref().map(S::span)),
-        ("how", r.how.as_ref().map(S::span)),
-        ("ms", r.ms.as_ref().map(S::span)),
-    ];
     let allowed = op_keys(op_name);
-    for (key, s) in extra {
+    for (key, s) in r.op_key_spans() {
         if let Some(s) = s {
             if !allowed.contains(&key) {
                 let takes = if allowed.is_empty() {
