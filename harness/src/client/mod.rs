@@ -7,7 +7,6 @@ mod payload;
 mod tcp;
 mod udp;
 
-pub use payload::bytes as payload_bytes;
 pub use udp::bind as udp_bind_for;
 
 use crate::observe::{StepOutcome, StepRecord};

@@ -61,19 +61,8 @@ impl ProbeSpec {
     }
 }
 
-/// Probe `server` with the default echo probe. In forward mode the harness
-/// answers as the upstream on `upstream` for as long as the probe runs.
-pub async fn probe(
-    proto: Proto,
-    mode: Mode,
-    server: SocketAddr,
-    upstream: Option<Arc<TcpListener>>,
-    limit: Duration,
-) -> ProbeResult {
-    probe_with(&ProbeSpec::default(), proto, mode, server, upstream, limit).await
-}
-
-/// Probe `server` as `spec` says.
+/// Probe `server` as `spec` says. In forward mode the harness answers as
+/// the upstream on `upstream` for as long as the probe runs.
 pub async fn probe_with(
     spec: &ProbeSpec,
     proto: Proto,
