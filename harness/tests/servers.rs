@@ -27,6 +27,21 @@ impl Server {
         Self::spawn_cmd(command(args)).await
     }
 
+    /// A TCP forwarder of implementation `imp` relaying to `upstream`.
+    async fn forward(imp: &str, upstream: &str) -> Server {
+        Self::spawn(&[
+            "--impl",
+            imp,
+            "--proto",
+            "tcp",
+            "--mode",
+            "forward",
+            "--upstream",
+            upstream,
+        ])
+        .await
+    }
+
     async fn spawn_cmd(mut cmd: Command) -> Server {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -181,17 +196,7 @@ async fn udp_echo_both_impls_announce_and_echo() {
 async fn tcp_forward_both_impls_forward() {
     let up = echo_upstream().await.to_string();
     for imp in ["naive", "hardened"] {
-        let server = Server::spawn(&[
-            "--impl",
-            imp,
-            "--proto",
-            "tcp",
-            "--mode",
-            "forward",
-            "--upstream",
-            &up,
-        ])
-        .await;
+        let server = Server::forward(imp, &up).await;
         tcp_echo_roundtrip(server.addr, b"through the forwarder").await;
     }
 }
@@ -220,17 +225,7 @@ async fn forward_upstream_refused_is_logged_not_fatal() {
         .unwrap()
         .to_string();
     for imp in ["naive", "hardened"] {
-        let mut server = Server::spawn(&[
-            "--impl",
-            imp,
-            "--proto",
-            "tcp",
-            "--mode",
-            "forward",
-            "--upstream",
-            &dead,
-        ])
-        .await;
+        let mut server = Server::forward(imp, &dead).await;
         let mut c = TcpStream::connect(server.addr).await.unwrap();
         let mut buf = [0u8; 1];
         // The server drops the client once the upstream connect fails.
@@ -449,17 +444,7 @@ mod linux {
     async fn forward_naive_leaks_both_sockets_while_upstream_stays_open() {
         let (up_addr, up_rx) = holding_upstream().await;
         let up_s = up_addr.to_string();
-        let mut server = Server::spawn(&[
-            "--impl",
-            "naive",
-            "--proto",
-            "tcp",
-            "--mode",
-            "forward",
-            "--upstream",
-            &up_s,
-        ])
-        .await;
+        let mut server = Server::forward("naive", &up_s).await;
         let pid = server.pid();
         let baseline = fd_count(pid);
         let mut up = client_aborts_through(&server, up_rx).await;
@@ -500,17 +485,7 @@ mod linux {
     async fn forward_hardened_closes_both_sockets_when_client_aborts() {
         let (up_addr, up_rx) = holding_upstream().await;
         let up_s = up_addr.to_string();
-        let mut server = Server::spawn(&[
-            "--impl",
-            "hardened",
-            "--proto",
-            "tcp",
-            "--mode",
-            "forward",
-            "--upstream",
-            &up_s,
-        ])
-        .await;
+        let mut server = Server::forward("hardened", &up_s).await;
         let pid = server.pid();
         let baseline = fd_count(pid);
         let mut up = client_aborts_through(&server, up_rx).await;
@@ -538,17 +513,7 @@ mod linux {
             s.write_all(&req).await.unwrap();
             req
         });
-        let server = Server::spawn(&[
-            "--impl",
-            "hardened",
-            "--proto",
-            "tcp",
-            "--mode",
-            "forward",
-            "--upstream",
-            &up_s,
-        ])
-        .await;
+        let server = Server::forward("hardened", &up_s).await;
         let mut c = TcpStream::connect(server.addr).await.unwrap();
         c.write_all(b"request").await.unwrap();
         c.shutdown().await.unwrap();
