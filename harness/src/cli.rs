@@ -129,6 +129,17 @@ pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
     }
 }
 
+/// The multi-thread tokio runtime `run` and `explore` drive everything on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            EXIT_INPUT
+        })
+}
+
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
     scenario::load_paths(paths).map_err(|errs| {
         for e in &errs {
@@ -271,15 +282,9 @@ fn run(args: RunArgs) -> u8 {
         Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
         _ => crate::jobs::jobs(args.jobs),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_INPUT;
-        }
+        Err(code) => return code,
     };
     let report_path = args.report.clone();
     let quiet = args.quiet;

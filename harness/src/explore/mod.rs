@@ -364,15 +364,9 @@ pub fn main(args: ExploreArgs) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::cli::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_INPUT;
-        }
+        Err(code) => return code,
     };
     let search_cfg = Search {
         proto,
