@@ -2,11 +2,40 @@
 //! x impl, one testsuite per proto/mode. A failure carries the expectation
 //! diff; system-out carries the steps and error codes. Unverified results
 //! pass (nothing stated was contradicted) with a `netrepro.status` property.
+//!
+//! Every string goes through [`xml_safe`] first: scenario files and target
+//! output can hold any Unicode, and XML 1.0 forbids some of it outright
+//! (most C0 controls, U+FFFE, U+FFFF). quick-junit escapes markup and drops
+//! C0 controls, but passes U+FFFE/U+FFFF through, and a JUnit file an XML
+//! parser rejects loses the whole run in the CI UI.
 
 use super::model::{Report, ResultRecord, Status};
 use super::text;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
+
+/// What [`xml_safe`] puts in place of a character XML cannot carry.
+pub const XML_REPLACEMENT: char = '\u{FFFD}';
+
+/// `s` with every character that is not allowed, or is discouraged, in an
+/// XML 1.0 document replaced by U+FFFD (documented in reports/README.md):
+/// C0 controls other than tab, newline and carriage return; DEL and the C1
+/// controls (U+007F-U+009F); and the Unicode non-characters (U+FDD0-U+FDEF
+/// and the last two code points of every plane, U+FFFE/U+FFFF among them).
+/// Replaced rather than dropped, so a reader sees that something was there.
+pub fn xml_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if xml_char_ok(c) { c } else { XML_REPLACEMENT })
+        .collect()
+}
+
+/// XML 1.0 `Char` minus its "discouraged" controls and non-characters.
+fn xml_char_ok(c: char) -> bool {
+    let u = u32::from(c);
+    let control = (u < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || (0x7f..=0x9f).contains(&u);
+    let noncharacter = (0xfdd0..=0xfdef).contains(&u) || (u & 0xfffe) == 0xfffe;
+    !control && !noncharacter
+}
 
 fn suite_name(r: &ResultRecord) -> String {
     format!(
@@ -40,21 +69,21 @@ fn case(r: &ResultRecord) -> TestCase {
                 NonSuccessKind::Failure
             });
             let msg = text::failure_message(r);
-            s.set_message(msg.replace('\n', "; "));
+            s.set_message(xml_safe(&msg.replace('\n', "; ")));
             s.set_type(r.verdict.map_or("not-run", |v| v.as_str()));
-            s.set_description(msg);
+            s.set_description(xml_safe(&msg));
             s
         }
         Status::Skipped => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(r.notes.join("; "));
+            s.set_message(xml_safe(&r.notes.join("; ")));
             s
         }
     };
-    let mut c = TestCase::new(text::test_name(r), status);
-    c.set_classname(r.scenario.path.clone());
+    let mut c = TestCase::new(xml_safe(&text::test_name(r)), status);
+    c.set_classname(xml_safe(&r.scenario.path));
     c.set_time(Duration::from_millis(r.duration_ms));
-    c.set_system_out(text::transcript(r).join("\n"));
+    c.set_system_out(xml_safe(&text::transcript(r).join("\n")));
     c.add_property(Property::new("netrepro.status", r.status.as_str()));
     c.add_property(Property::new(
         "netrepro.verdict",
@@ -75,7 +104,10 @@ pub fn render(report: &Report) -> String {
             None => {
                 let mut s = TestSuite::new(name);
                 s.add_property(Property::new("os", report.host.os.as_str()));
-                s.add_property(Property::new("os_version", report.host.os_version.clone()));
+                s.add_property(Property::new(
+                    "os_version",
+                    xml_safe(&report.host.os_version),
+                ));
                 suites.push(s);
                 suites.len() - 1
             }
