@@ -1,5 +1,7 @@
 //! The command line: `run`, `validate`, `list`, `serve`. Exit codes: 0 all
-//! expectations met, 1 some scenario failed, 2 usage or input error.
+//! expectations met, 1 some scenario failed, 2 usage or input error, 3 the
+//! work was done but stdout or stderr could not be written (see
+//! [`crate::output`]; a reader closing the pipe is not an error).
 
 use crate::report::{self, Report, Summary};
 use crate::runner::{self, RunConfig};
@@ -12,6 +14,8 @@ use std::process::ExitCode;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
+/// Printing failed (e.g. `> /dev/full`); a closed pipe does not count.
+pub const EXIT_OUTPUT: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -103,19 +107,27 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
+            // --help and --version go to stdout: a full disk is an error
+            // there too, a closed pipe is not.
+            let printed = e.print();
+            let code = match (e.use_stderr(), printed) {
+                (true, _) => EXIT_INPUT,
+                (false, Err(w)) if w.kind() != std::io::ErrorKind::BrokenPipe => EXIT_OUTPUT,
+                (false, _) => EXIT_OK,
+            };
+            return ExitCode::from(code);
         }
     };
-    match cli.cmd {
-        Cmd::Serve(args) => servers::run(args),
-        Cmd::Validate(p) => ExitCode::from(validate(&p.paths)),
-        Cmd::List(p) if p.markdown => ExitCode::from(list_markdown(&p.paths)),
-        Cmd::List(p) => ExitCode::from(list(&p.paths)),
-        Cmd::Run(args) => ExitCode::from(run(args)),
-        Cmd::Explore(args) => ExitCode::from(crate::explore::main(args)),
-        Cmd::Report(args) => ExitCode::from(report::command::run(args)),
-    }
+    let code = match cli.cmd {
+        Cmd::Serve(args) => return servers::run(args),
+        Cmd::Validate(p) => validate(&p.paths),
+        Cmd::List(p) if p.markdown => list_markdown(&p.paths),
+        Cmd::List(p) => list(&p.paths),
+        Cmd::Run(args) => run(args),
+        Cmd::Explore(args) => crate::explore::main(args),
+        Cmd::Report(args) => report::command::run(args),
+    };
+    ExitCode::from(crate::output::exit_code(code))
 }
 
 /// Runner settings with this binary as the `netrepro serve` server program.
@@ -123,7 +135,7 @@ pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
     match std::env::current_exe() {
         Ok(exe) => Ok(RunConfig::new(exe)),
         Err(e) => {
-            eprintln!("error: cannot find the netrepro binary to start servers: {e}");
+            crate::output::errln!("error: cannot find the netrepro binary to start servers: {e}");
             Err(EXIT_INPUT)
         }
     }
@@ -135,7 +147,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
         .enable_all()
         .build()
         .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
+            crate::output::errln!("error: cannot start the async runtime: {e}");
             EXIT_INPUT
         })
 }
@@ -143,12 +155,12 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
     scenario::load_paths(paths).map_err(|errs| {
         for e in &errs {
-            eprintln!("error: {e}");
+            crate::output::errln!("error: {e}");
         }
-        eprintln!("{} error(s) in scenario files", errs.len());
+        crate::output::errln!("{} error(s) in scenario files", errs.len());
         // The default folder is relative: the likely mistake is the directory.
         if paths == [PathBuf::from(DEFAULT_SCENARIOS)] && !Path::new(DEFAULT_SCENARIOS).exists() {
-            eprintln!(
+            crate::output::errln!(
                 "hint: run from the repository root (where {DEFAULT_SCENARIOS}/ is), \
                  or pass scenario files or folders as arguments"
             );
@@ -163,7 +175,7 @@ const DEFAULT_SCENARIOS: &str = "scenarios";
 fn validate(paths: &[PathBuf]) -> u8 {
     match load(paths) {
         Ok(s) => {
-            println!("{} scenario(s) OK", s.len());
+            crate::output::outln!("{} scenario(s) OK", s.len());
             EXIT_OK
         }
         Err(code) => code,
@@ -178,7 +190,7 @@ fn list_markdown(paths: &[PathBuf]) -> u8 {
                 .first()
                 .filter(|p| p.is_dir())
                 .map_or(Path::new(""), |p| p);
-            print!("{}", crate::catalog::render(root, &s));
+            crate::output::out!("{}", crate::catalog::render(root, &s));
             EXIT_OK
         }
         Err(code) => code,
@@ -200,7 +212,7 @@ fn list(paths: &[PathBuf]) -> u8 {
                 .unwrap_or_default();
             crate::scenario::verdicts_label(&e.server)
         };
-        println!(
+        crate::output::outln!(
             "{:<40} {:<4} {:<8} naive={:<10} hardened={:<10} {}",
             sc.name,
             format!("{:?}", sc.target.proto).to_lowercase(),
@@ -228,7 +240,7 @@ fn new_report(started_at: String) -> Report {
 
 fn write_report(path: &Path, r: &Report) {
     if let Err(e) = report::json::write_atomic(path, r) {
-        eprintln!("error: cannot write report {}: {e}", path.display());
+        crate::output::errln!("error: cannot write report {}: {e}", path.display());
     }
 }
 
@@ -240,21 +252,21 @@ fn run(args: RunArgs) -> u8 {
     if let Some(f) = &args.filter {
         scenarios.retain(|s| s.name.contains(f.as_str()));
         if scenarios.is_empty() {
-            eprintln!("error: no scenario name contains {f:?}");
+            crate::output::errln!("error: no scenario name contains {f:?}");
             return EXIT_INPUT;
         }
     }
     let external = match args.external.target() {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::errln!("error: {e}");
             return EXIT_INPUT;
         }
     };
     if external.is_some() {
         scenarios.retain(|s| args.external.wants(s));
         if scenarios.is_empty() {
-            eprintln!("error: no scenario matches --proto");
+            crate::output::errln!("error: no scenario matches --proto");
             return EXIT_INPUT;
         }
     }
@@ -298,20 +310,20 @@ fn run(args: RunArgs) -> u8 {
         tokio::spawn(async {
             if tokio::signal::ctrl_c().await.is_ok() {
                 crate::target::kill_all();
-                eprintln!("\ninterrupted: servers killed; partial report kept");
+                crate::output::errln!("\ninterrupted: servers killed; partial report kept");
                 std::process::exit(130);
             }
         });
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
-        println!("{}", report::host::header_line(&rep.tool, &rep.host));
+        crate::output::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
         let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
         while let Some(r) = results.recv().await {
             if let Some(e) = &r.setup_error {
-                eprintln!("  setup error: {e}");
+                crate::output::errln!("  setup error: {e}");
             }
             rep.results.push(r);
             rep.summary = Summary::of(&rep.results);
@@ -328,8 +340,8 @@ fn run(args: RunArgs) -> u8 {
         rep.duration_ms = started.elapsed().as_millis() as u64;
         write_report(&report_path, &rep);
         progress.finish();
-        print!("\n{}", report::table::render(&rep));
-        println!("report: {}", report_path.display());
+        crate::output::out!("\n{}", report::table::render(&rep));
+        crate::output::outln!("report: {}", report_path.display());
         if !report::outputs::write_all(&extra, &rep, &report_path) {
             return EXIT_INPUT;
         }

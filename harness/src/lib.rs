@@ -11,6 +11,7 @@ pub mod explore;
 pub mod external_args;
 pub mod jobs;
 pub mod observe;
+pub mod output;
 pub mod platform;
 pub mod report;
 pub mod runner;

@@ -194,7 +194,7 @@ impl Session {
             match joined {
                 Ok(r) => done.push(r),
                 // A panicking op is a harness bug; keep going without it.
-                Err(e) => eprintln!("netrepro: a parallel step task failed: {e}"),
+                Err(e) => crate::output::errln!("netrepro: a parallel step task failed: {e}"),
             }
         }
         done.sort_by_key(|r| r.0);

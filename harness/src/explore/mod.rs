@@ -322,7 +322,7 @@ pub fn main(args: ExploreArgs) -> u8 {
         ModeArg::Forward => Mode::Forward,
     };
     if mode == Mode::Forward && proto == Proto::Udp {
-        eprintln!("error: --mode forward requires --proto tcp");
+        crate::output::errln!("error: --mode forward requires --proto tcp");
         return EXIT_INPUT;
     }
     let x = &args.external;
@@ -337,7 +337,7 @@ pub fn main(args: ExploreArgs) -> u8 {
     };
     let (subject, imp) = match ext_args.target() {
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::errln!("error: {e}");
             return EXIT_INPUT;
         }
         Ok(Some(t)) => (Subject::External(t), Impl::External),
@@ -383,13 +383,13 @@ pub fn main(args: ExploreArgs) -> u8 {
     let outcome = match search(&rt, &search_cfg, &cfg) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::output::errln!("error: {e}");
             return EXIT_INPUT;
         }
     };
     let found = match outcome {
         Outcome::NoneFound { cases, timed_out } => {
-            println!(
+            crate::output::outln!(
                 "no failure found in {cases} case(s) ({:.1}s{})",
                 started.elapsed().as_secs_f64(),
                 if timed_out {
@@ -432,10 +432,10 @@ pub fn main(args: ExploreArgs) -> u8 {
         )),
     }
     if let Err(e) = write_file(&args.out, &scenario::write::to_toml(&sc, &header)) {
-        eprintln!("error: cannot write {}: {e}", args.out.display());
+        crate::output::errln!("error: cannot write {}: {e}", args.out.display());
         return EXIT_INPUT;
     }
-    println!(
+    crate::output::outln!(
         "failure found: verdict {verdict} after {} case(s); shrunk to {} step(s) in {} run(s); {:.1}s",
         found.cases_run,
         sc.steps.len(),
@@ -443,7 +443,7 @@ pub fn main(args: ExploreArgs) -> u8 {
         started.elapsed().as_secs_f64()
     );
     for e in &found.record.server_errors {
-        println!(
+        crate::output::outln!(
             "  server error: {} {} ({}){}",
             e.op,
             e.name,
@@ -451,19 +451,19 @@ pub fn main(args: ExploreArgs) -> u8 {
             if e.fatal { " fatal" } else { "" }
         );
     }
-    println!("written: {}", args.out.display());
+    crate::output::outln!("written: {}", args.out.display());
     // Confirm that the file, as written, reproduces.
     let confirm = match scenario::load_file(&args.out) {
         Ok(sc) => rt.block_on(runner::run_subject(&sc, &search_cfg.subject, &cfg)),
         Err(e) => {
-            eprintln!("error: the written file does not load: {e}");
+            crate::output::errln!("error: the written file does not load: {e}");
             return EXIT_INPUT;
         }
     };
     if confirm.verdict == found.record.verdict {
-        println!("re-run of the file: verdict {verdict} again (reproduced)");
+        crate::output::outln!("re-run of the file: verdict {verdict} again (reproduced)");
     } else {
-        println!(
+        crate::output::outln!(
             "re-run of the file: verdict {} (did NOT reproduce; the failure may depend on timing)",
             confirm.verdict.map_or("not run", Verdict::as_str)
         );

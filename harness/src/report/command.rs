@@ -57,7 +57,7 @@ pub enum ReportCmd {
 
 fn load_or_exit(path: &Path) -> Result<Loaded, u8> {
     load::load(path).map_err(|e| {
-        eprintln!("error: {e}");
+        crate::output::errln!("error: {e}");
         EXIT_INPUT
     })
 }
@@ -65,11 +65,11 @@ fn load_or_exit(path: &Path) -> Result<Loaded, u8> {
 fn write_or_exit(path: &Path, text: &str) -> u8 {
     match super::write::atomic(path, text.as_bytes()) {
         Ok(()) => {
-            println!("wrote {}", path.display());
+            crate::output::outln!("wrote {}", path.display());
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            crate::output::errln!("error: cannot write {}: {e}", path.display());
             EXIT_INPUT
         }
     }
@@ -81,7 +81,7 @@ pub fn run(args: ReportArgs) -> u8 {
             if check {
                 let stale = schema::stale(&out);
                 for p in &stale {
-                    eprintln!(
+                    crate::output::errln!(
                         "stale: {} (regenerate: cargo run -p netrepro -- report schema)",
                         p.display()
                     );
@@ -95,12 +95,12 @@ pub fn run(args: ReportArgs) -> u8 {
             match schema::write_all(&out) {
                 Ok(files) => {
                     for f in files {
-                        println!("wrote {}", f.display());
+                        crate::output::outln!("wrote {}", f.display());
                     }
                     EXIT_OK
                 }
                 Err(e) => {
-                    eprintln!("error: cannot write schemas to {}: {e}", out.display());
+                    crate::output::errln!("error: cannot write schemas to {}: {e}", out.display());
                     EXIT_INPUT
                 }
             }
@@ -122,7 +122,7 @@ pub fn run(args: ReportArgs) -> u8 {
             match m {
                 Ok(m) => match super::write::json(&output, &m) {
                     Ok(()) => {
-                        println!(
+                        crate::output::outln!(
                             "wrote {}: {} scenarios x {} columns ({})",
                             output.display(),
                             m.rows.len(),
@@ -136,12 +136,12 @@ pub fn run(args: ReportArgs) -> u8 {
                         EXIT_OK
                     }
                     Err(e) => {
-                        eprintln!("error: cannot write {}: {e}", output.display());
+                        crate::output::errln!("error: cannot write {}: {e}", output.display());
                         EXIT_INPUT
                     }
                 },
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::output::errln!("error: {e}");
                     EXIT_INPUT
                 }
             }
@@ -152,7 +152,7 @@ pub fn run(args: ReportArgs) -> u8 {
                 (Err(c), _) | (_, Err(c)) => return c,
             };
             let changes = diff::diff(&Matrix::from_loaded(&o), &Matrix::from_loaded(&n));
-            print!("{changes}");
+            crate::output::out!("{changes}");
             if changes.regressions() > 0 {
                 EXIT_FAILED
             } else {
@@ -169,7 +169,7 @@ pub fn run(args: ReportArgs) -> u8 {
                 match output {
                     Some(p) => write_or_exit(&p, &md),
                     None => {
-                        print!("{md}");
+                        crate::output::out!("{md}");
                         EXIT_OK
                     }
                 }

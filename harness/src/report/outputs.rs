@@ -21,9 +21,9 @@ pub fn write_all(extra: &Extra, report: &Report, report_path: &Path) -> bool {
     let mut put = |path: &Option<PathBuf>, what: &str, text: &dyn Fn() -> String| {
         if let Some(p) = path {
             match write::atomic(p, text().as_bytes()) {
-                Ok(()) => println!("{what}: {}", p.display()),
+                Ok(()) => crate::output::outln!("{what}: {}", p.display()),
                 Err(e) => {
-                    eprintln!("error: cannot write {what} {}: {e}", p.display());
+                    crate::output::errln!("error: cannot write {what} {}: {e}", p.display());
                     ok = false;
                 }
             }

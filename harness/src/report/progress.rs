@@ -6,7 +6,7 @@
 
 use super::model::ResultRecord;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +99,7 @@ impl Progress {
                 b.inc(1);
             }
             (None, Mode::Lines) => {
-                println!("{text}");
-                let _ = std::io::stdout().flush();
+                crate::output::outln!("{text}");
             }
             _ => {}
         }

@@ -123,11 +123,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
     log::start_clock();
     if matches!(args.mode, ModeArg::Forward) {
         if matches!(args.proto, ProtoArg::Udp) {
-            eprintln!("netrepro serve: --mode forward is TCP only");
+            crate::output::errln!("netrepro serve: --mode forward is TCP only");
             return ExitCode::from(2);
         }
         if args.upstream.is_none() {
-            eprintln!("netrepro serve: --mode forward needs --upstream ADDR");
+            crate::output::errln!("netrepro serve: --mode forward needs --upstream ADDR");
             return ExitCode::from(2);
         }
     }
