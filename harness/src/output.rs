@@ -134,7 +134,10 @@ mod tests {
 
     #[test]
     fn a_closed_pipe_is_quiet_and_other_errors_are_broken() {
-        assert_eq!(classify(&io::Error::from(io::ErrorKind::BrokenPipe)), CLOSED);
+        assert_eq!(
+            classify(&io::Error::from(io::ErrorKind::BrokenPipe)),
+            CLOSED
+        );
         assert_eq!(classify(&io::Error::from(io::ErrorKind::WriteZero)), BROKEN);
         #[cfg(unix)]
         assert_eq!(

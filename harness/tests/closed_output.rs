@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[cfg(target_os = "linux")]
 const EXIT_OUTPUT: i32 = 3;
 
 fn netrepro() -> Command {
@@ -21,12 +22,28 @@ fn report_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-linux.json")
 }
 
-/// Run with stdout a pipe whose read end is already closed: the first write
-/// fails with EPIPE (ERROR_NO_DATA on Windows), every time.
+/// The write end of a pipe whose read end is already closed: the first
+/// write fails with EPIPE (ERROR_NO_DATA on Windows), every time. The read
+/// end is the stdin of a process that exited (portable, and no
+/// `std::io::pipe` below the MSRV).
+fn dead_pipe() -> Stdio {
+    let mut reader = netrepro()
+        .arg("--version")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let writer = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    Stdio::from(writer)
+}
+
+/// Run with stdout a pipe nobody reads any more.
 fn with_closed_stdout(cmd: &mut Command) -> Output {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    cmd.stdout(writer).stderr(Stdio::piped()).output().unwrap()
+    cmd.stdout(dead_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
 }
 
 fn assert_no_panic(out: &Output) {
@@ -44,12 +61,19 @@ fn assert_quiet(out: &Output, code: i32) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn list_into_a_closed_pipe_is_quiet() {
-    assert_quiet(&with_closed_stdout(netrepro().arg("list").arg(catalog())), 0);
+    assert_quiet(
+        &with_closed_stdout(netrepro().arg("list").arg(catalog())),
+        0,
+    );
     assert_quiet(
         &with_closed_stdout(netrepro().args(["list", "--markdown"]).arg(catalog())),
         0,
@@ -58,7 +82,10 @@ fn list_into_a_closed_pipe_is_quiet() {
 
 #[test]
 fn validate_into_a_closed_pipe_is_quiet() {
-    assert_quiet(&with_closed_stdout(netrepro().arg("validate").arg(catalog())), 0);
+    assert_quiet(
+        &with_closed_stdout(netrepro().arg("validate").arg(catalog())),
+        0,
+    );
 }
 
 #[test]
@@ -144,7 +171,11 @@ fn run_into_a_full_device_reports_it_and_still_writes_its_report() {
     assert_no_panic(&out);
     assert_eq!(out.status.code(), Some(EXIT_OUTPUT));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().filter(|l| l.contains("stdout")).count(), 1, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("stdout")).count(),
+        1,
+        "{err}"
+    );
     assert_complete_report(&report);
 }
 
@@ -153,11 +184,7 @@ fn run_into_a_full_device_reports_it_and_still_writes_its_report() {
 fn list_validate_report_and_help_into_a_full_device_exit_3() {
     let f = report_fixture();
     let mut cmds: Vec<Command> = Vec::new();
-    for args in [
-        vec!["list"],
-        vec!["list", "--markdown"],
-        vec!["validate"],
-    ] {
+    for args in [vec!["list"], vec!["list", "--markdown"], vec!["validate"]] {
         let mut c = netrepro();
         c.args(args).arg(catalog());
         cmds.push(c);
@@ -189,13 +216,11 @@ fn validate_errors_into_a_closed_stderr_keep_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "name = \n").unwrap();
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
     let out = netrepro()
         .arg("validate")
         .arg(&bad)
         .stdout(Stdio::piped())
-        .stderr(writer)
+        .stderr(dead_pipe())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
