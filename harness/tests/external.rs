@@ -153,6 +153,39 @@ fn socat_as_a_third_party_tcp_echo_survives() {
     assert_eq!(res[0]["status"], "passed");
 }
 
+/// Scenario options netrepro cannot apply to someone else's program are
+/// named in the notes (idle_timeout_ms was dropped silently); max_fds is
+/// applied to a started command, so it is not.
+#[cfg(unix)]
+#[test]
+fn options_not_applied_to_socat_are_named_in_the_notes() {
+    if Command::new("socat").arg("-V").output().is_err() {
+        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (out, res) = run(
+        &[
+            "scenarios/tcp/idle-clients-fd-limit.toml",
+            "--target-cmd",
+            "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:cat",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes: Vec<String> = res[0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("idle_timeout_ms = 200")),
+        "{notes:?}"
+    );
+    assert!(!notes.iter().any(|n| n.contains("max_fds")), "{notes:?}");
+}
+
 /// A Python interpreter to write tiny targets with: `python3` (Unix) or
 /// `python` (Windows runners). `None` where there is none, e.g. under Wine,
 /// which cannot run the host's Linux python3.

@@ -17,7 +17,7 @@ use super::probe::{self, ProbeSpec};
 use super::RunConfig;
 use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
 use crate::report::{ExternalKindName, ExternalTargetInfo};
-use crate::scenario::{Mode, Proto, Scenario, Verdict};
+use crate::scenario::{Mode, Proto, Scenario, ServerOptions, Verdict};
 use crate::target::{ReadyPoll, RunningTarget, TargetCommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -240,26 +240,107 @@ impl Live {
 
 /// Notes for a result against an external target: what netrepro could not
 /// do to a program it did not write, so nothing differs silently.
+///
+/// Every server option is named in the destructuring below (no `..`): a new
+/// option does not compile until this function says whether it applies.
 pub fn notes(sc: &Scenario, ext: &ExternalTarget) -> Vec<String> {
     let mut n = Vec::new();
-    let o = &sc.target.options;
-    if o.ip_recverr {
+    let ServerOptions {
+        ip_recverr,
+        max_fds,
+        reply_delay_ms,
+        idle_timeout_ms,
+    } = &sc.target.options;
+    if *ip_recverr {
         n.push("ip_recverr = true is not applied to an external target: netrepro cannot set socket options in another program (set IP_RECVERR yourself, e.g. the examples' --recverr)".into());
     }
-    if let Some(ms) = o.reply_delay_ms {
+    if let Some(ms) = reply_delay_ms {
         n.push(format!("reply_delay_ms = {ms} is not applied to an external target: the scenario assumes replies are delayed that long (pass your program a delay if it has one)"));
+    }
+    if let Some(ms) = idle_timeout_ms {
+        n.push(format!("idle_timeout_ms = {ms} is not applied to an external target: it configures the built-in hardened server's idle timeout (your program closes idle connections by its own rules, if at all)"));
     }
     match &ext.kind {
         ExternalKind::Addr(_) => {
             n.push("--target-addr: crash detection by probe only (refused = crashed, no answer = hung); no exit status, resources or server error log".into());
-            if o.max_fds.is_some() {
-                n.push("max_fds is not applied: netrepro did not start this process".into());
+            if let Some(limit) = max_fds {
+                n.push(format!(
+                    "max_fds = {limit} is not applied: netrepro did not start this process"
+                ));
             }
         }
+        // Applied: RLIMIT_NOFILE is set in the child before exec (Unix; on
+        // Windows `os_options` skips a max_fds scenario for every target).
         ExternalKind::Cmd(_) => {}
     }
     if ext.expect.is_empty() {
         n.push("the scenario's naive/hardened expectations do not apply to an external target; pass --expect to verify a verdict".into());
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field of `ServerOptions`, by its scenario-file name, set to a
+    /// non-default value (found through serde, so a new field is covered
+    /// without editing this test).
+    fn each_option_set() -> Vec<(String, ServerOptions)> {
+        let all = serde_json::to_value(ServerOptions::default()).unwrap();
+        let keys: Vec<String> = all.as_object().unwrap().keys().cloned().collect();
+        assert!(keys.len() >= 4, "{keys:?}");
+        keys.into_iter()
+            .map(|k| {
+                let mut v = all.clone();
+                v[&k] = match &all[&k] {
+                    serde_json::Value::Bool(_) => true.into(),
+                    _ => 7.into(),
+                };
+                (k, serde_json::from_value(v).unwrap())
+            })
+            .collect()
+    }
+
+    fn scenario_with(options: ServerOptions) -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/tcp/rst-mid-request.toml");
+        let mut sc = crate::scenario::load_file(&path).unwrap();
+        sc.target.options = options;
+        sc
+    }
+
+    fn target(kind: ExternalKind) -> ExternalTarget {
+        ExternalTarget {
+            kind,
+            probe: ProbeSpec::default(),
+            expect: vec![Verdict::Survived],
+        }
+    }
+
+    #[test]
+    fn every_option_that_cannot_be_applied_is_named_in_the_notes() {
+        let cmd = target(ExternalKind::Cmd("x {port}".into()));
+        let addr = target(ExternalKind::Addr("127.0.0.1:9".parse().unwrap()));
+        // No option set: nothing to say about options.
+        let plain = scenario_with(ServerOptions::default());
+        assert!(notes(&plain, &cmd).is_empty(), "{:?}", notes(&plain, &cmd));
+        for (key, options) in each_option_set() {
+            let sc = scenario_with(options);
+            let named = |t: &ExternalTarget| {
+                notes(&sc, t)
+                    .iter()
+                    .any(|n| n.starts_with(&key) && n.contains("not applied"))
+            };
+            // A process netrepro did not start gets none of them.
+            assert!(named(&addr), "{key}: {:?}", notes(&sc, &addr));
+            // A started command gets its descriptor limit, nothing else.
+            assert_eq!(
+                named(&cmd),
+                key != "max_fds",
+                "{key}: {:?}",
+                notes(&sc, &cmd)
+            );
+        }
+    }
 }
