@@ -79,9 +79,12 @@ pub struct RunArgs {
     /// Only scenarios whose name contains this text.
     #[arg(long)]
     pub filter: Option<String>,
-    /// Where to write the JSON report.
-    #[arg(long, default_value = "reports/latest.json")]
-    pub report: PathBuf,
+    /// Where to write the JSON report. Default: reports/latest.json for the
+    /// full run (every scenario in scenarios/, naive and hardened);
+    /// reports/latest-narrowed.json for a run narrowed by --filter, --impl
+    /// or paths; reports/latest-external.json for --target-cmd/--target-addr.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     /// Print only the final table (no line per result).
     #[arg(long, short)]
     pub quiet: bool,
@@ -244,11 +247,42 @@ fn write_report(path: &Path, r: &Report) {
     }
 }
 
+/// Where a run's report goes without `--report`: only the full run of the
+/// built-in servers owns `reports/latest.json`, so trying one scenario or
+/// one's own server does not silently replace the full record.
+fn default_report(args: &RunArgs) -> PathBuf {
+    let full_impls = args.impls.len() == 2
+        && args.impls.iter().any(|i| matches!(i, ImplName::Naive))
+        && args.impls.iter().any(|i| matches!(i, ImplName::Hardened));
+    let name = if args.external.target_cmd.is_some() || args.external.target_addr.is_some() {
+        "latest-external.json"
+    } else if args.filter.is_some()
+        || !full_impls
+        || args.paths != [PathBuf::from(DEFAULT_SCENARIOS)]
+    {
+        "latest-narrowed.json"
+    } else {
+        "latest.json"
+    };
+    Path::new("reports").join(name)
+}
+
 fn run(args: RunArgs) -> u8 {
     let mut scenarios = match load(&args.paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if scenarios.is_empty() {
+        crate::output::errln!(
+            "error: no scenarios in {} (scenario files end in .toml)",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return EXIT_INPUT;
+    }
     if let Some(f) = &args.filter {
         scenarios.retain(|s| s.name.contains(f.as_str()));
         if scenarios.is_empty() {
@@ -298,7 +332,7 @@ fn run(args: RunArgs) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let report_path = args.report.clone();
+    let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
     let quiet = args.quiet;
     let extra = report::outputs::Extra {
         junit: args.junit.clone(),
@@ -317,6 +351,7 @@ fn run(args: RunArgs) -> u8 {
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
         crate::output::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
+        crate::output::outln!("writing {}", report_path.display());
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
@@ -351,4 +386,46 @@ fn run(args: RunArgs) -> u8 {
             EXIT_FAILED
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_for(args: &[&str]) -> PathBuf {
+        let mut v = vec!["netrepro", "run"];
+        v.extend_from_slice(args);
+        match Cli::try_parse_from(v).unwrap().cmd {
+            Cmd::Run(r) => default_report(&r),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_full_run_writes_latest_json_by_default() {
+        let p = |n: &str| Path::new("reports").join(n);
+        assert_eq!(report_for(&[]), p("latest.json"));
+        assert_eq!(report_for(&["--impl", "hardened,naive"]), p("latest.json"));
+        assert_eq!(report_for(&["scenarios"]), p("latest.json"));
+        for narrowed in [
+            &["--filter", "tribler"][..],
+            &["--impl", "naive"],
+            &["scenarios/udp"],
+            &["scenarios", "scenarios/udp"],
+        ] {
+            assert_eq!(
+                report_for(narrowed),
+                p("latest-narrowed.json"),
+                "{narrowed:?}"
+            );
+        }
+        assert_eq!(
+            report_for(&["scenarios/tcp", "--target-cmd", "x {port}"]),
+            p("latest-external.json")
+        );
+        assert_eq!(
+            report_for(&["--target-addr", "127.0.0.1:9"]),
+            p("latest-external.json")
+        );
+    }
 }

@@ -88,6 +88,13 @@ impl ExternalArgs {
                 if c.trim().is_empty() {
                     return Err("--target-cmd is empty".into());
                 }
+                // Split here, once, so a typo is one usage error rather than
+                // every scenario failing to start the server.
+                if shlex::split(c).is_none() {
+                    return Err(format!(
+                        "--target-cmd {c:?} has unbalanced quotes (or ends in a lone backslash)"
+                    ));
+                }
                 ExternalKind::Cmd(c.clone())
             }
             (None, Some(a)) => {
@@ -176,5 +183,14 @@ mod tests {
         assert!(parse(&["--expect", "survived"]).is_err());
         assert!(parse(&[]).unwrap().is_none());
         assert!(parse(&["--target-cmd", "a", "--target-addr", "127.0.0.1:1"]).is_err());
+    }
+
+    #[test]
+    fn unbalanced_quotes_in_the_target_command_are_a_usage_error() {
+        assert!(parse(&["--target-cmd", "python3 'server.py {port}"]).is_err());
+        assert!(parse(&["--target-cmd", "python3 \"server.py {port}"]).is_err());
+        assert!(parse(&["--target-cmd", "python3 'server.py' {port}"])
+            .unwrap()
+            .is_some());
     }
 }

@@ -51,6 +51,14 @@ pub enum LoadError {
         found: u64,
         supported: u32,
     },
+    #[error("{path}: lists scenario {scenario:?} [{impl_}] more than once (results {first} and {second}); a report has one result per scenario x impl")]
+    Duplicate {
+        path: PathBuf,
+        scenario: String,
+        impl_: &'static str,
+        first: usize,
+        second: usize,
+    },
     #[error("{path}: not a valid netrepro {what}: {source}")]
     Shape {
         path: PathBuf,
@@ -103,7 +111,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, LoadError> {
         if v > u64::from(SCHEMA_VERSION) {
             return Err(too_new("report", v, SCHEMA_VERSION));
         }
-        Document::Report(serde_json::from_value(value).map_err(shape("report"))?)
+        let r: Report = serde_json::from_value(value).map_err(shape("report"))?;
+        check_unique(path, &r)?;
+        Document::Report(r)
     } else if let Some(v) = version("matrix_version") {
         if v > u64::from(MATRIX_SCHEMA_VERSION) {
             return Err(too_new("matrix", v, MATRIX_SCHEMA_VERSION));
@@ -119,4 +129,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, LoadError> {
         doc,
         host_wine,
     })
+}
+
+/// One result per scenario x impl: with two, `diff` and `merge` would pick
+/// one silently and could hide a regression behind the other.
+fn check_unique(path: &Path, r: &Report) -> Result<(), LoadError> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, res) in r.results.iter().enumerate() {
+        if let Some(first) = seen.insert((res.scenario.name.as_str(), res.impl_), i) {
+            return Err(LoadError::Duplicate {
+                path: path.to_path_buf(),
+                scenario: res.scenario.name.clone(),
+                impl_: res.impl_.as_str(),
+                first,
+                second: i,
+            });
+        }
+    }
+    Ok(())
 }

@@ -105,8 +105,9 @@ pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} results: {} passed, {} failed, {} unverified, {} skipped ({})",
+        "\n{} {}: {} passed, {} failed, {} unverified, {} skipped ({})",
         s.total,
+        if s.total == 1 { "result" } else { "results" },
         s.passed,
         s.failed,
         s.unverified,
