@@ -351,7 +351,6 @@ fn run(args: RunArgs) -> u8 {
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
         crate::output::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
-        crate::output::outln!("writing {}", report_path.display());
         // A report exists from the start: an interrupted run still leaves one.
         write_report(&report_path, &rep);
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
