@@ -1,7 +1,8 @@
 //! The command line: `run`, `validate`, `list`, `serve`. Exit codes: 0 all
 //! expectations met, 1 some scenario failed, 2 usage or input error, 3 the
 //! work was done but stdout or stderr could not be written (see
-//! [`crate::output`]; a reader closing the pipe is not an error).
+//! [`crate::output`]; a reader closing the pipe is not an error), 4 a
+//! report could not be written.
 
 use crate::report::{self, Report, Summary};
 use crate::runner::{self, RunConfig};
@@ -16,6 +17,9 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 /// Printing failed (e.g. `> /dev/full`); a closed pipe does not count.
 pub const EXIT_OUTPUT: u8 = 3;
+/// A report (`--report`, `--junit`, `--ctrf`, `--markdown`, `report … -o`)
+/// could not be written: the run's result is lost, so this wins over 0 and 1.
+pub const EXIT_REPORT: u8 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -107,6 +111,7 @@ pub struct RunArgs {
 }
 
 pub fn main() -> ExitCode {
+    report::write::catch_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -241,12 +246,6 @@ fn new_report(started_at: String) -> Report {
     }
 }
 
-fn write_report(path: &Path, r: &Report) {
-    if let Err(e) = report::json::write_atomic(path, r) {
-        crate::output::errln!("error: cannot write report {}: {e}", path.display());
-    }
-}
-
 /// Where a run's report goes without `--report`: only the full run of the
 /// built-in servers owns `reports/latest.json`, so trying one scenario or
 /// one's own server does not silently replace the full record.
@@ -328,17 +327,23 @@ fn run(args: RunArgs) -> u8 {
         Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
         _ => crate::jobs::jobs(args.jobs),
     };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
     let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
-    let quiet = args.quiet;
     let extra = report::outputs::Extra {
         junit: args.junit.clone(),
         ctrf: args.ctrf.clone(),
         markdown: args.markdown.clone(),
     };
+    // A directory, a device, a FIFO or a read-only folder is refused before
+    // any time is spent on the run.
+    if !report::outputs::preflight(&report_path, &extra) {
+        return EXIT_REPORT;
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let mut json_report = report::outputs::JsonReport::new(report_path);
+    let quiet = args.quiet;
     rt.block_on(async move {
         // Ctrl-C: kill every server still running, keep the partial report.
         tokio::spawn(async {
@@ -352,7 +357,9 @@ fn run(args: RunArgs) -> u8 {
         let mut rep = new_report(report::host::now_rfc3339());
         crate::output::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
         // A report exists from the start: an interrupted run still leaves one.
-        write_report(&report_path, &rep);
+        if !json_report.write(&rep) {
+            return EXIT_REPORT;
+        }
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
         let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
         while let Some(r) = results.recv().await {
@@ -365,21 +372,23 @@ fn run(args: RunArgs) -> u8 {
             // Written after every result so an interrupted run keeps what it
             // saw, and before the line is printed: other runs are already
             // going, so an interrupt may come at any moment.
-            write_report(&report_path, &rep);
+            json_report.write(&rep);
             if let Some(r) = rep.results.last() {
                 progress.finish_one(r);
             }
         }
         rep.complete = true;
         rep.duration_ms = started.elapsed().as_millis() as u64;
-        write_report(&report_path, &rep);
+        json_report.write(&rep);
         progress.finish();
         crate::output::out!("\n{}", report::table::render(&rep));
-        crate::output::outln!("report: {}", report_path.display());
-        if !report::outputs::write_all(&extra, &rep, &report_path) {
-            return EXIT_INPUT;
+        if json_report.written() {
+            crate::output::outln!("report: {}", json_report.path().display());
         }
-        if rep.summary.failed == 0 {
+        let extras_written = report::outputs::write_all(&extra, &rep, json_report.path());
+        if !json_report.written() || !extras_written {
+            EXIT_REPORT
+        } else if rep.summary.failed == 0 {
             EXIT_OK
         } else {
             EXIT_FAILED

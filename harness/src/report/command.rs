@@ -1,11 +1,12 @@
 //! `netrepro report …`: schema, merge, diff, html, markdown. Exit codes: 0
 //! ok (diff: no regression), 1 diff found a regression, 2 bad input (an
-//! unreadable or invalid file, named in the message).
+//! unreadable or invalid file, named in the message), 4 the output could
+//! not be written.
 
 use super::load::{self, Loaded};
 use super::matrix::{self, Matrix};
 use super::{diff, html, markdown, schema};
-use crate::cli::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
+use crate::cli::{EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_REPORT};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +71,7 @@ fn write_or_exit(path: &Path, text: &str) -> u8 {
         }
         Err(e) => {
             crate::output::errln!("error: cannot write {}: {e}", path.display());
-            EXIT_INPUT
+            EXIT_REPORT
         }
     }
 }
@@ -101,7 +102,7 @@ pub fn run(args: ReportArgs) -> u8 {
                 }
                 Err(e) => {
                     crate::output::errln!("error: cannot write schemas to {}: {e}", out.display());
-                    EXIT_INPUT
+                    EXIT_REPORT
                 }
             }
         }
@@ -137,7 +138,7 @@ pub fn run(args: ReportArgs) -> u8 {
                     }
                     Err(e) => {
                         crate::output::errln!("error: cannot write {}: {e}", output.display());
-                        EXIT_INPUT
+                        EXIT_REPORT
                     }
                 },
                 Err(e) => {

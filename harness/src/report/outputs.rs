@@ -1,11 +1,82 @@
-//! The extra files `run` writes at the end besides the JSON report:
-//! `--junit`, `--ctrf`, `--markdown`. Each written atomically; a failure to
-//! write one is reported and makes the run exit 2.
+//! The files `run` writes: the JSON report (`--report`, rewritten after
+//! every result) and, at the end, `--junit`, `--ctrf`, `--markdown`. Each
+//! written atomically; every path is checked before the run starts
+//! ([`preflight`]); a failure to write one is printed once and makes the run
+//! exit 4 (`cli::EXIT_REPORT`).
 
 use super::matrix::Matrix;
 use super::model::Report;
 use super::{ctrf, junit, load, markdown, write};
 use std::path::{Path, PathBuf};
+
+/// Check every output path before the run (see `write::preflight`); prints
+/// each problem and returns false if there was one.
+pub fn preflight(report_path: &Path, extra: &Extra) -> bool {
+    let mut ok = true;
+    let all = [
+        ("report", Some(report_path)),
+        ("junit", extra.junit.as_deref()),
+        ("ctrf", extra.ctrf.as_deref()),
+        ("markdown", extra.markdown.as_deref()),
+    ];
+    for (what, path) in all {
+        if let Some(p) = path {
+            if let Err(e) = write::preflight(p) {
+                crate::output::errln!("error: cannot write {what} {}: {e}", p.display());
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// The JSON report of a run, rewritten after every result so an interrupted
+/// run keeps what it saw. A failed write is printed once per run, not once
+/// per result; the run goes on (a later write may succeed, e.g. after disk
+/// space was freed) and [`JsonReport::written`] says whether the last one did.
+#[derive(Debug)]
+pub struct JsonReport {
+    path: PathBuf,
+    complained: bool,
+    written: bool,
+}
+
+impl JsonReport {
+    pub fn new(path: PathBuf) -> JsonReport {
+        JsonReport {
+            path,
+            complained: false,
+            written: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Write `report`; returns whether it was written.
+    pub fn write(&mut self, report: &Report) -> bool {
+        match super::json::write_atomic(&self.path, report) {
+            Ok(()) => self.written = true,
+            Err(e) => {
+                self.written = false;
+                if !self.complained {
+                    self.complained = true;
+                    crate::output::errln!(
+                        "error: cannot write report {}: {e}",
+                        self.path.display()
+                    );
+                }
+            }
+        }
+        self.written
+    }
+
+    /// Whether the last write succeeded (the file holds the latest report).
+    pub fn written(&self) -> bool {
+        self.written
+    }
+}
 
 /// Which extra files to write.
 #[derive(Debug, Clone, Default)]
