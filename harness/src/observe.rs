@@ -42,10 +42,36 @@ pub struct StepRecord {
     /// a short UDP datagram can be told from a complete one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wanted: Option<usize>,
+    /// How many runs of this step (group members x repeat iterations) this
+    /// record stands for. Runs with the same outcome as an earlier run of
+    /// the same step are merged into that run's record, which stays as the
+    /// example (`member`, `iteration`, `outcome`; `elapsed_ms` becomes the
+    /// longest). Absent: 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub runs: u64,
+    /// The last run merged into this record, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<RunAt>,
+}
+
+/// One run of a step: which group member, in which repeat iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RunAt {
+    pub member: u32,
+    /// 0 when the step is not in a repeated block.
+    pub iteration: u32,
 }
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// One line of the server's stderr log: an error it handled or died from.

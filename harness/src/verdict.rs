@@ -110,8 +110,9 @@ pub fn diff(
             ));
         }
         // Mismatches with the same outcome are one line, however many
-        // group members or iterations share it.
-        let total = recs.len();
+        // group members or iterations share it. A record may stand for
+        // several runs already (`runs`): counts are of runs.
+        let total: u64 = recs.iter().map(|r| r.runs).sum();
         let mut groups: Vec<(String, Vec<&StepRecord>)> = Vec::new();
         for r in recs {
             if matchers.iter().any(|m| record_matches(m, r)) {
@@ -126,7 +127,8 @@ pub fn diff(
         let expected = join(matchers.iter().map(String::as_str));
         for (got, rs) in groups {
             let r = rs[0];
-            if rs.len() == 1 {
+            let runs: u64 = rs.iter().map(|r| r.runs).sum();
+            if runs == 1 {
                 out.push(format!(
                     "step {id} (line {}, {}): expected {expected}, got {got}",
                     r.line,
@@ -134,13 +136,13 @@ pub fn diff(
                 ));
             } else {
                 let mut names: Vec<String> = rs.iter().take(MAX_NAMED).map(|r| who(r)).collect();
-                if rs.len() > MAX_NAMED {
-                    names.push(format!("and {} more", rs.len() - MAX_NAMED));
+                let named: u64 = rs.iter().take(MAX_NAMED).map(|r| r.runs).sum();
+                if runs > named {
+                    names.push(format!("and {} more", runs - named));
                 }
                 out.push(format!(
-                    "step {id} (line {}): {} of {total} runs: expected {expected}, got {got} ({})",
+                    "step {id} (line {}): {runs} of {total} runs: expected {expected}, got {got} ({})",
                     r.line,
-                    rs.len(),
                     names.join(", ")
                 ));
             }
@@ -152,12 +154,24 @@ pub fn diff(
 /// How many runs a grouped mismatch names before "and N more".
 const MAX_NAMED: usize = 5;
 
-/// "a#0", or "a#0, iteration 7" for a repeated step.
+/// "a#0", or "a#0, iteration 7" for a repeated step; a record that stands
+/// for several runs names its first and last ("a#0 .. a#199, 200 runs").
 fn who(r: &StepRecord) -> String {
-    if r.iteration > 0 {
-        format!("{}#{}, iteration {}", r.actor, r.member, r.iteration)
-    } else {
-        format!("{}#{}", r.actor, r.member)
+    let one = |member: u32, iteration: u32| {
+        if iteration > 0 {
+            format!("{}#{member}, iteration {iteration}", r.actor)
+        } else {
+            format!("{}#{member}", r.actor)
+        }
+    };
+    match r.last {
+        Some(l) if r.runs > 1 => format!(
+            "{} .. {}, {} runs",
+            one(r.member, r.iteration),
+            one(l.member, l.iteration),
+            r.runs
+        ),
+        _ => one(r.member, r.iteration),
     }
 }
 
@@ -192,7 +206,35 @@ mod tests {
             outcome,
             elapsed_ms: 1,
             wanted: Some(10),
+            runs: 1,
+            last: None,
         }
+    }
+
+    /// The diff reads merged records as the runs they stand for.
+    #[test]
+    fn diff_counts_the_runs_of_merged_records() {
+        let expect = Expectation {
+            steps: [("echo".to_string(), vec!["ok".to_string()])].into(),
+            ..Expectation::default()
+        };
+        let mut good = rec("echo", StepOutcome::Ok { bytes: 10 });
+        good.runs = 9_990;
+        let mut bad = rec("echo", err("ECONNRESET", ErrorClass::Reset, 104));
+        bad.member = 3;
+        bad.iteration = 2;
+        bad.runs = 10;
+        bad.last = Some(crate::observe::RunAt {
+            member: 7,
+            iteration: 1000,
+        });
+        let d = diff(&expect, Verdict::Survived, &[good, bad], &[]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].contains("10 of 10000 runs"), "{d:?}");
+        assert!(
+            d[0].contains("a#3, iteration 2 .. a#7, iteration 1000, 10 runs"),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn run_writes_a_report_and_exits_1_on_a_broken_expectation() {
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["complete"], true);
     assert_eq!(json["summary"]["total"], 2);
     assert_eq!(json["summary"]["failed"], 1);

@@ -78,23 +78,22 @@ op = "connect"
 "#,
     );
     let mut session = Session::new(&sc, echo_server().await, None);
-    let recs = session.run(&sc).await;
-    assert_eq!(recs.len(), 5 * 4 + 1);
-    for (i, r) in recs[..20].iter().enumerate() {
-        assert_eq!(r.iteration as usize, i / 4 + 1, "{r:?}");
-        assert_eq!(r.index, i % 4);
+    let log = session.run(&sc).await;
+    // 5 x 4 runs with one outcome per step: one record per step, the first
+    // iteration as the example, the fifth as the last.
+    assert_eq!(log.merged(), 5 * 4 - 4);
+    let recs = log.into_records();
+    assert_eq!(recs.len(), 4 + 1, "{recs:#?}");
+    for (i, r) in recs[..4].iter().enumerate() {
+        assert_eq!((r.index, r.iteration, r.runs), (i, 1, 5), "{r:?}");
+        assert_eq!(r.last.map(|l| l.iteration), Some(5), "{r:?}");
         assert!(matches!(r.outcome, StepOutcome::Ok { .. }), "{r:?}");
     }
-    let echoes: Vec<_> = recs
-        .iter()
-        .filter(|r| r.id.as_deref() == Some("echo"))
-        .collect();
-    assert_eq!(echoes.len(), 5);
-    assert!(echoes
-        .iter()
-        .all(|r| r.outcome == StepOutcome::Ok { bytes: 10 } && r.wanted == Some(10)));
+    let echo = &recs[2];
+    assert_eq!(echo.id.as_deref(), Some("echo"));
+    assert!(echo.outcome == StepOutcome::Ok { bytes: 10 } && echo.wanted == Some(10));
     // The step after the block is not part of it.
-    assert_eq!((recs[20].index, recs[20].iteration), (4, 0));
+    assert_eq!((recs[4].index, recs[4].iteration, recs[4].runs), (4, 0, 1));
     assert_eq!(
         repeat_notes(&sc, &recs),
         vec!["repeat: the 4 step(s) at lines 8-20 ran 5 of 5 times".to_string()]
@@ -120,7 +119,7 @@ op = "connect"
     );
     let started = Instant::now();
     let mut session = Session::new(&sc, echo_server().await, None);
-    let recs = session.run(&sc).await;
+    let recs = session.run(&sc).await.into_records();
     assert!(started.elapsed() < Duration::from_secs(2));
     // About 15 waits fit into 300 ms; the rest of the block is not run.
     assert!(recs.len() < 40, "{} records", recs.len());
@@ -156,26 +155,21 @@ parallel = true
     );
     let mut session = Session::new(&sc, silent_server().await, None);
     let started = Instant::now();
-    let recs = session.run(&sc).await;
+    let recs = session.run(&sc).await.into_records();
     // One after another this would take 20 x 300 ms.
     assert!(
         started.elapsed() < Duration::from_millis(2500),
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(recs.len(), 40);
-    let recvs: Vec<_> = recs.iter().filter(|r| r.index == 1).collect();
-    assert_eq!(
-        recvs.iter().map(|r| r.member).collect::<Vec<_>>(),
-        (0..20).collect::<Vec<_>>(),
-        "records in member order"
-    );
-    assert!(recvs
-        .iter()
-        .all(|r| matches!(r.outcome, StepOutcome::Timeout { .. })));
-    assert!(recs[..20]
-        .iter()
-        .all(|r| matches!(r.outcome, StepOutcome::Ok { .. })));
+    // Each step: 20 runs, one outcome, one record (member 0 first, 19 last).
+    assert_eq!(recs.len(), 2, "{recs:#?}");
+    for r in &recs {
+        assert_eq!((r.member, r.runs), (0, 20), "{r:?}");
+        assert_eq!(r.last.map(|l| l.member), Some(19), "{r:?}");
+    }
+    assert!(matches!(recs[0].outcome, StepOutcome::Ok { .. }));
+    assert!(matches!(recs[1].outcome, StepOutcome::Timeout { .. }));
 }
 
 #[tokio::test]
@@ -200,8 +194,8 @@ parallel = true
 "#,
     );
     let mut session = Session::new(&sc, echo_server().await, None);
-    let recs = session.run(&sc).await;
-    assert_eq!(recs.len(), 12);
+    let recs = session.run(&sc).await.into_records();
+    assert_eq!(recs.iter().map(|r| r.runs).sum::<u64>(), 12);
     assert!(
         recs.iter()
             .all(|r| matches!(r.outcome, StepOutcome::Ok { .. })),

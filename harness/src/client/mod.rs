@@ -4,9 +4,11 @@
 //! actor, which accepts the forwarder's connections on a listener it owns.
 
 mod payload;
+mod records;
 mod tcp;
 mod udp;
 
+pub use records::{merged_note, StepLog};
 pub use udp::bind as udp_bind_for;
 
 use crate::observe::{StepOutcome, StepRecord};
@@ -84,9 +86,11 @@ impl Session {
 
     /// Run all steps in order, bounded by the scenario timeout. A repeated
     /// block runs its steps `times` times; each record says its iteration.
-    pub async fn run(&mut self, scenario: &Scenario) -> Vec<StepRecord> {
+    /// Runs of a step with the same outcome are merged as they come in
+    /// ([`StepLog`]), so memory and the report grow with distinct outcomes.
+    pub async fn run(&mut self, scenario: &Scenario) -> StepLog {
         let deadline = Instant::now() + Duration::from_millis(scenario.timeout_ms);
-        let mut records = Vec::new();
+        let mut records = StepLog::default();
         let mut index = 0;
         while index < scenario.steps.len() {
             let Some(block) = scenario.repeat_at(index) else {
@@ -119,7 +123,7 @@ impl Session {
         index: usize,
         iteration: u32,
         deadline: Instant,
-        records: &mut Vec<StepRecord>,
+        records: &mut StepLog,
     ) {
         let step = &scenario.steps[index];
         let members = self.socks.get(&step.actor).map_or(1, |v| v.len() as u32);
@@ -134,6 +138,8 @@ impl Session {
             outcome,
             elapsed_ms,
             wanted: wanted(&step.op),
+            runs: 1,
+            last: None,
         };
         if Instant::now() >= deadline {
             for member in 0..members {
@@ -179,8 +185,10 @@ impl Session {
             return Vec::new();
         };
         let mut tasks = tokio::task::JoinSet::new();
+        // One copy of the step (and its text payload) for the whole group.
+        let step = Arc::new(step.clone());
         for (member, mut slot) in std::mem::take(slots).into_iter().enumerate() {
-            let (ctx, step) = (ctx.clone(), step.clone());
+            let (ctx, step) = (ctx.clone(), Arc::clone(&step));
             tasks.spawn(async move {
                 let started = Instant::now();
                 let (outcome, retired) =
@@ -362,7 +370,7 @@ async fn exec_slot(
             _,
             _,
         ) => {
-            let data = payload::bytes(payload, salt);
+            let data = payload::Data::of(payload, salt);
             if proto == Proto::Udp && kind == ActorKind::Client {
                 if let Err(o) = ensure_udp(slot, server).await {
                     return (o, None);
@@ -370,8 +378,14 @@ async fn exec_slot(
             }
             let limit = timeout_ms.map_or(SEND_TIMEOUT, Duration::from_millis);
             match slot {
-                Sock::Tcp(s) => tcp::send(s, &data, bounded(limit)).await,
-                Sock::Udp { sock, connected } => udp::send(sock, *connected, server, &data).await,
+                Sock::Tcp(s) => tcp::send(s, data, bounded(limit)).await,
+                Sock::Udp { sock, connected } => match data.whole() {
+                    Some(d) => udp::send(sock, *connected, server, d).await,
+                    None => skipped(format!(
+                        "a {}-byte datagram is larger than any UDP datagram",
+                        data.len()
+                    )),
+                },
                 Sock::None => no_socket(&step.actor),
             }
         }
@@ -414,7 +428,7 @@ pub fn repeat_notes(sc: &Scenario, records: &[StepRecord]) -> Vec<String> {
                 .iter()
                 .filter(|x| block.contains(&x.index))
                 .filter(|x| !matches!(x.outcome, StepOutcome::Skipped { .. }))
-                .map(|x| x.iteration)
+                .map(|x| x.last.map_or(x.iteration, |l| l.iteration.max(x.iteration)))
                 .max()
                 .unwrap_or(0);
             let last = sc.steps[r.first + r.len - 1].line;

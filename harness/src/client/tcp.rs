@@ -1,6 +1,7 @@
 //! TCP operations of one actor on a real socket. Every call is bounded by
 //! the deadline it is given; outcomes carry raw OS errors.
 
+use super::payload::{Data, CHUNK};
 use crate::errors;
 use crate::observe::StepOutcome;
 use crate::scenario::{RecvMode, ShutdownHow};
@@ -51,12 +52,13 @@ pub async fn accept(listener: &TcpListener, deadline: Instant) -> Result<TcpStre
     }
 }
 
-/// Write all of `data`, reporting how much went out before an error.
-pub async fn send(stream: &mut TcpStream, data: &[u8], deadline: Instant) -> StepOutcome {
+/// Write all of `data`, a chunk at a time from its shared source (no copy
+/// per sender), reporting how much went out before an error.
+pub async fn send(stream: &mut TcpStream, data: Data<'_>, deadline: Instant) -> StepOutcome {
     let started = Instant::now();
     let mut sent = 0;
     while sent < data.len() {
-        match timeout_at(deadline, stream.write(&data[sent..])).await {
+        match timeout_at(deadline, stream.write(data.chunk(sent, CHUNK))).await {
             Ok(Ok(0)) => {
                 return error_outcome(sent, &std::io::ErrorKind::WriteZero.into());
             }

@@ -136,7 +136,7 @@ fn detail_for(col: &Column, c: &Cell) -> Markup {
                     @for s in &c.steps {
                         tr { td.mono { "+" (s.elapsed_ms) "ms" } td { (s.index) } td { (s.line) }
                              td { (s.actor) "[" (s.member) "]" } td { (s.op) @if let Some(id) = &s.id { " (" (id) ")" } }
-                             td.mono { (text::outcome(&s.outcome)) } }
+                             td.mono { (text::outcome(&s.outcome)) (text::runs(s)) } }
                     }
                 }
             }

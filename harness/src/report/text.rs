@@ -20,10 +20,11 @@ pub fn outcome(o: &StepOutcome) -> String {
     }
 }
 
-/// `+12ms #3 line 21 gone[0] send: ok 32B`
+/// `+12ms #3 line 21 gone[0] send: ok 32B`, and for a record that stands
+/// for several runs ` (x200 runs, last gone[199] iteration 1)`.
 pub fn step(s: &StepRecord) -> String {
     format!(
-        "+{}ms #{} line {} {}[{}] {}{}: {}",
+        "+{}ms #{} line {} {}[{}] {}{}: {}{}",
         s.elapsed_ms,
         s.index,
         s.line,
@@ -33,8 +34,27 @@ pub fn step(s: &StepRecord) -> String {
         s.id.as_deref()
             .map(|i| format!(" ({i})"))
             .unwrap_or_default(),
-        outcome(&s.outcome)
+        outcome(&s.outcome),
+        runs(s)
     )
+}
+
+/// ` (x200 runs, last a[199] iteration 3)` for a merged record, else empty.
+pub fn runs(s: &StepRecord) -> String {
+    match s.last {
+        Some(l) if s.runs > 1 => format!(
+            " (x{} runs, last {}[{}]{})",
+            s.runs,
+            s.actor,
+            l.member,
+            if l.iteration > 0 {
+                format!(" iteration {}", l.iteration)
+            } else {
+                String::new()
+            }
+        ),
+        _ => String::new(),
+    }
 }
 
 /// `+160ms recv_from ECONNREFUSED (111, refused) fatal`

@@ -277,7 +277,11 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
 
     let baseline = target.sample("baseline");
     let mut session = Session::new(sc, target.addr(), upstream.clone());
-    rec.steps = session.run(sc).await;
+    let log = session.run(sc).await;
+    let merged = log.merged();
+    rec.steps = log.into_records();
+    rec.notes
+        .extend(crate::client::merged_note(merged, &rec.steps));
     rec.notes
         .extend(crate::client::repeat_notes(sc, &rec.steps));
     rec.samples.push(baseline.clone());
