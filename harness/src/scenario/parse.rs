@@ -297,13 +297,15 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Every located error passes here; quoted values in it are shortened
+/// (`clip`), as a value can be as large as the file.
 fn located(src: &str, path: &Path, offset: usize, message: String) -> ScenarioError {
     let (line, column) = line_col(src, offset);
     ScenarioError {
         path: path.to_path_buf(),
         line,
         column,
-        message,
+        message: super::clip::clip_quoted(&message),
     }
 }
 
@@ -447,19 +449,28 @@ fn parse_located(src: &str, path: &Path) -> Result<(Scenario, usize), ScenarioEr
     validate(src, raw, path).map_err(|e| located(src, path, e.span.start, e.message))
 }
 
-/// Read and parse one file. Unreadable files get line 0; invalid UTF-8 is
-/// located at the first bad byte.
+/// Read and parse one file. Unreadable files get line 0 (so do files that
+/// are not regular or are over `read::MAX_SCENARIO_BYTES`); invalid UTF-8
+/// is located at the first bad byte.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     load_located(path).map(|(s, _, _)| s)
 }
 
 fn load_located(path: &Path) -> Result<(Scenario, usize, String), ScenarioError> {
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read file: {e}"),
-    })?;
+    let bytes = super::read::read_bounded(path)?;
+    parse_bytes_located(bytes, path)
+}
+
+/// Parse and validate the raw bytes of a scenario file (the UTF-8 check
+/// included); `path` is only used in errors and stored in `Scenario::path`.
+pub fn parse_bytes(bytes: Vec<u8>, path: &Path) -> Result<Scenario, ScenarioError> {
+    parse_bytes_located(bytes, path).map(|(s, _, _)| s)
+}
+
+fn parse_bytes_located(
+    bytes: Vec<u8>,
+    path: &Path,
+) -> Result<(Scenario, usize, String), ScenarioError> {
     let src = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
