@@ -2,7 +2,8 @@
 //! expectations met, 1 some scenario failed, 2 usage or input error, 3 the
 //! work was done but stdout or stderr could not be written (see
 //! [`crate::output`]; a reader closing the pipe is not an error), 4 a
-//! report could not be written.
+//! report could not be written;
+//! interrupted: 128 + the signal (see `interrupt`).
 
 use crate::report::{self, Report, Summary};
 use crate::runner::{self, RunConfig};
@@ -112,6 +113,14 @@ pub struct RunArgs {
 
 pub fn main() -> ExitCode {
     report::write::catch_file_size_signal();
+    // The supervisor takes the target's command line verbatim: not clap's.
+    let mut argv = std::env::args_os().skip(1);
+    if argv
+        .next()
+        .is_some_and(|a| a == crate::target::SUPERVISE_SUBCOMMAND)
+    {
+        return crate::target::supervise_main(argv.collect());
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -138,10 +147,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(crate::output::exit_code(code))
 }
 
-/// Runner settings with this binary as the `netrepro serve` server program.
+/// Runner settings with this binary as the `netrepro serve` server program,
+/// and the harness set up to start targets: its own descriptor limit raised
+/// (`fdlimit`), every target started under this binary's supervisor
+/// (`target::supervise_with`, Linux).
 pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
+    crate::fdlimit::raise();
     match std::env::current_exe() {
-        Ok(exe) => Ok(RunConfig::new(exe)),
+        Ok(exe) => {
+            crate::target::supervise_with(exe.clone());
+            Ok(RunConfig::new(exe))
+        }
         Err(e) => {
             crate::output::errln!("error: cannot find the netrepro binary to start servers: {e}");
             Err(EXIT_INPUT)
@@ -149,15 +165,18 @@ pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
     }
 }
 
-/// The multi-thread tokio runtime `run` and `explore` drive everything on.
+/// The multi-thread tokio runtime `run` and `explore` drive everything on,
+/// already watching for interrupts (`interrupt`: targets killed, exit 128+N).
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| {
             crate::output::errln!("error: cannot start the async runtime: {e}");
             EXIT_INPUT
-        })
+        })?;
+    crate::interrupt::watch(&rt);
+    Ok(rt)
 }
 
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
@@ -345,14 +364,6 @@ fn run(args: RunArgs) -> u8 {
     let mut json_report = report::outputs::JsonReport::new(report_path);
     let quiet = args.quiet;
     rt.block_on(async move {
-        // Ctrl-C: kill every server still running, keep the partial report.
-        tokio::spawn(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                crate::target::kill_all();
-                crate::output::errln!("\ninterrupted: servers killed; partial report kept");
-                std::process::exit(130);
-            }
-        });
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
         crate::output::outln!("{}", report::host::header_line(&rep.tool, &rep.host));

@@ -9,6 +9,8 @@ pub mod client;
 pub mod errors;
 pub mod explore;
 pub mod external_args;
+pub mod fdlimit;
+pub mod interrupt;
 pub mod jobs;
 pub mod observe;
 pub mod output;

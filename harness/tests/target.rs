@@ -263,6 +263,24 @@ async fn drop_takes_the_whole_group() {
     );
 }
 
+/// A child in its own session (`setsid` without a fork: the background
+/// job is not a group leader) is out of reach of a group kill; the tree
+/// walk finds it.
+#[tokio::test]
+async fn kill_takes_a_setsid_child_outside_the_group() {
+    let script = "setsid sleep 300 & echo $! >&2; echo LISTENING 127.0.0.1:9; wait";
+    let mut t = RunningTarget::spawn(&sh(script), READY)
+        .await
+        .expect("spawn");
+    let child = echoed_pid(&t).await;
+    assert!(is_alive(child));
+    t.kill().await.expect("reaped");
+    assert!(
+        eventually(WAIT, || !is_alive(child)).await,
+        "setsid child {child} survived kill"
+    );
+}
+
 #[tokio::test]
 async fn orphaned_grandchild_of_a_crashed_server_is_killed_on_drop() {
     let script = "sleep 300 & echo $! >&2; echo LISTENING 127.0.0.1:9; exit 1";

@@ -54,9 +54,16 @@ impl JsonReport {
         &self.path
     }
 
-    /// Write `report`; returns whether it was written.
+    /// Write `report`; returns whether it was written. Once the run is
+    /// interrupted nothing is written any more (the last report stays: see
+    /// [`crate::interrupt`]).
     pub fn write(&mut self, report: &Report) -> bool {
-        match super::json::write_atomic(&self.path, report) {
+        let Some(result) =
+            crate::interrupt::unless_interrupted(|| super::json::write_atomic(&self.path, report))
+        else {
+            return self.written;
+        };
+        match result {
             Ok(()) => self.written = true,
             Err(e) => {
                 self.written = false;

@@ -1,8 +1,25 @@
 //! Windows Job object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`: closing the
 //! handle (our drop, or the harness dying) kills every process in it.
 //!
+//! Why this covers every way a run ends (issue 10.8):
+//! - Descendants: a process created by a process in a Job is in the Job too
+//!   ("Job Objects", learn.microsoft.com/windows/win32/procthread/job-objects).
+//! - Breakaway: a child leaves the Job only if created with
+//!   `CREATE_BREAKAWAY_FROM_JOB` *and* the Job allows it
+//!   (`JOB_OBJECT_LIMIT_BREAKAWAY_OK`), or silently with
+//!   `JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK`; we set neither, so CreateProcess
+//!   with that flag fails with access denied ("Process Creation Flags";
+//!   `JOBOBJECT_BASIC_LIMIT_INFORMATION.LimitFlags`).
+//! - The harness killed outright (TerminateProcess: Task Manager, `taskkill
+//!   /F`, the SIGKILL equivalent): the kernel closes every handle of a dead
+//!   process; when the last Job handle closes, kill-on-close terminates
+//!   every process in the Job (`JOBOBJECT_BASIC_LIMIT_INFORMATION`,
+//!   `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`). The handle is created
+//!   non-inheritable (null SECURITY_ATTRIBUTES), so no child holds it open.
+//!
 //! Caveat: the child is assigned right after spawn, so a grandchild started
-//! in that short window escapes the Job (std cannot spawn suspended).
+//! in that short window escapes the Job (std cannot spawn suspended and
+//! does not expose the main thread's handle to resume it).
 
 use std::os::windows::io::RawHandle;
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};

@@ -2,18 +2,25 @@
 //! collect its JSON error log, sample its resources, detect exit, and kill it
 //! (with its whole process group / Job object) on drop. No child outlives a run.
 //!
-//! Layout: `process` (command setup, group kill, registry), `log` (stdout /
-//! stderr readers), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling),
-//! `job` (Windows Job object).
+//! Layout: `process` (command setup, tree kill, registry), `supervise` (the
+//! `netrepro __supervise` process that keeps a target's whole tree killable,
+//! Linux), `tree` (freeze-walk-kill of a process tree), `procctl` (+ per-OS
+//! files: list descendants, signals, subreaper), `log` (stdout / stderr
+//! readers), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling), `job`
+//! (Windows Job object).
 
 #[cfg(windows)]
 mod job;
 mod log;
+mod procctl;
 mod process;
 mod resources;
+mod supervise;
+mod tree;
 
 pub use process::describe_exit;
 pub use resources::{count_close_wait, parse_proc_net_tcp, socket_inode, TcpRow, TCP_CLOSE_WAIT};
+pub use supervise::{main as supervise_main, supervise_with, SUBCOMMAND as SUPERVISE_SUBCOMMAND};
 
 use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
 use log::{Bounded, Collected, StderrState};
@@ -147,20 +154,35 @@ impl RunningTarget {
     ) -> Result<RunningTarget, TargetError> {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + ready_timeout;
-        let mut child =
-            process::build_command(cmd)
-                .spawn()
-                .map_err(|source| TargetError::Spawn {
-                    program: cmd.program.display().to_string(),
-                    source,
-                })?;
-        let pid = child
+        let spawn_err = |source| TargetError::Spawn {
+            program: cmd.program.display().to_string(),
+            source,
+        };
+        let prepared = process::build_command(cmd).map_err(spawn_err)?;
+        let mut command = prepared.command;
+        let spawned = command.spawn();
+        // Closes our copy of the handshake pipe's write end (held by the
+        // pre_exec closure): EOF if the supervisor dies before reporting.
+        drop(command);
+        let mut child = spawned.map_err(spawn_err)?;
+        let child_pid = child
             .id()
             .expect("a child that was not waited for has a pid");
+        let pid = match prepared.handshake {
+            None => child_pid,
+            Some(fd) => match supervise::read_target_pid(fd, deadline).await {
+                Ok(pid) => pid,
+                Err(e) => {
+                    // Reap the supervisor (it exits at once after `err`).
+                    let _ = tokio::time::timeout(KILL_REAP_TIMEOUT, child.wait()).await;
+                    return Err(spawn_err(e));
+                }
+            },
+        };
         #[cfg(windows)]
-        let group = process::Group::new(pid, &child);
+        let mut group = process::Group::new(pid, &child);
         #[cfg(not(windows))]
-        let group = process::Group::new(pid);
+        let mut group = process::Group::new(pid, child_pid);
 
         let stderr = log::spawn_stderr_reader(child.stderr.take().expect("stderr is piped"));
         let mut out = BufReader::new(child.stdout.take().expect("stdout is piped"));
@@ -218,6 +240,7 @@ impl RunningTarget {
                 })
             }
             Ready::Exited(info) => {
+                group.mark_reaped();
                 stderr.wait_eof(EARLY_EXIT_STDERR_WAIT).await;
                 // `group` drops here: leftover group members are killed too.
                 return Err(TargetError::ExitedEarly {
@@ -252,6 +275,7 @@ impl RunningTarget {
         if self.exit.is_none() {
             if let Ok(Some(st)) = self.child.try_wait() {
                 self.exit = Some(process::exit_info(st));
+                self.group.mark_reaped();
             }
         }
         self.exit.clone()
@@ -262,6 +286,7 @@ impl RunningTarget {
         if self.exit.is_none() {
             if let Ok(Ok(st)) = tokio::time::timeout(timeout, self.child.wait()).await {
                 self.exit = Some(process::exit_info(st));
+                self.group.mark_reaped();
             }
         }
         self.exit.clone()
@@ -303,16 +328,22 @@ impl RunningTarget {
         }
     }
 
-    /// Kill the process (group) and reap it; returns how it ended (`None` if
-    /// it could not be reaped within a few seconds). If it had already
-    /// exited, any leftover group members are still killed.
+    /// Kill the process and its whole tree and reap it; returns how it ended
+    /// (`None` if it could not be reaped within a few seconds). If it had
+    /// already exited, any leftover descendants are still killed.
     pub async fn kill(&mut self) -> Option<ExitInfo> {
+        let supervised = self.group.supervised();
         self.group.kill();
-        if self.exit.is_none() {
-            // Redundant on Unix (killpg), the only kill on Windows without a Job.
+        if self.exit.is_none() && !supervised {
+            // Redundant on Unix (tree kill), the only kill on Windows without a Job.
             let _ = self.child.start_kill();
         }
-        self.wait_exit(KILL_REAP_TIMEOUT).await
+        let exit = self.wait_exit(KILL_REAP_TIMEOUT).await;
+        if exit.is_none() {
+            self.group.force();
+            return self.wait_exit(KILL_REAP_TIMEOUT).await;
+        }
+        exit
     }
 }
 
@@ -341,8 +372,9 @@ fn stderr_tail(stderr: &Collected<StderrState>) -> String {
     }
 }
 
-/// Kill every target process still running (Ctrl-C handler). Safe to call
-/// from any thread at any time.
+/// Kill every target process still running, with its whole tree, and wait
+/// (bounded) until they are gone (interrupt handler). Safe to call from any
+/// thread at any time; blocks for at most a few seconds.
 pub fn kill_all() {
     process::kill_all()
 }
