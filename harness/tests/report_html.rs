@@ -1,9 +1,24 @@
-//! The HTML page in a real browser: Debian's headless Chromium loads the
-//! generated file, once with JavaScript off (the matrix must be there) and
-//! once with it on (the filter appears), and takes a screenshot whose
-//! pixels must show the verdict colours. Skipped, with the reason printed,
-//! only where no chromium is installed (.ci/run installs it on Linux).
+//! The HTML page in a real browser: headless Chromium or Google Chrome
+//! loads the generated file, once with JavaScript off (the matrix must be
+//! there) and once with it on (the filter appears), and takes a screenshot
+//! whose pixels must show the verdict colours.
+//!
+//! A check that could not run never reports a pass (issue 11 item 10). The
+//! browser is looked for on every OS ([`find_browser`]): `CHROME_PATH` if
+//! set, then chromium, chromium-browser, google-chrome, google-chrome-stable,
+//! chrome on PATH, then the usual install folders of Google Chrome and
+//! Chromium on Windows and macOS (GitHub's Windows and macOS runners ship
+//! Google Chrome, not Chromium). When none is found:
+//! - with `CI` set (not empty, `0` or `false`) the browser tests run and
+//!   fail, saying what was searched and how to install one (`.ci/run`
+//!   installs Debian's chromium and sets CI);
+//! - elsewhere they are reported as skipped (ignored at run time), so
+//!   nextest's summary line counts them: `… passed, 2 skipped`.
+//!
+//! That is why this file has its own `main` (libtest-mimic, `harness =
+//! false`): whether a test is skipped is decided when the tests are listed.
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use netrepro::report::matrix::{self, Matrix};
 use netrepro::report::{html, load};
 use std::path::{Path, PathBuf};
@@ -15,17 +30,90 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
+/// Program names searched on PATH, in order.
+const BROWSER_NAMES: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+];
+
+/// Where Chrome and Chromium install themselves outside PATH.
+fn install_paths() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if cfg!(windows) {
+        for var in ["ProgramFiles", "ProgramFiles(x86)", "LocalAppData"] {
+            if let Some(base) = std::env::var_os(var) {
+                let base = PathBuf::from(base);
+                out.push(base.join(r"Google\Chrome\Application\chrome.exe"));
+                out.push(base.join(r"Chromium\Application\chrome.exe"));
             }
         }
     }
-    None
+    if cfg!(target_os = "macos") {
+        let mut roots = vec![PathBuf::from("/Applications")];
+        if let Some(home) = std::env::var_os("HOME") {
+            roots.push(PathBuf::from(home).join("Applications"));
+        }
+        for r in roots {
+            out.push(r.join("Google Chrome.app/Contents/MacOS/Google Chrome"));
+            out.push(r.join("Chromium.app/Contents/MacOS/Chromium"));
+        }
+    }
+    out
+}
+
+/// The browser to use, or a description of everywhere that was searched.
+fn find_browser() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("CHROME_PATH").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("CHROME_PATH={} is not a file", p.display()))
+        };
+    }
+    let exe = std::env::consts::EXE_SUFFIX;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in BROWSER_NAMES {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(format!("{name}{exe}"));
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+    }
+    let fixed = install_paths();
+    if let Some(p) = fixed.iter().find(|p| p.is_file()) {
+        return Ok(p.clone());
+    }
+    Err(format!(
+        "no browser found: looked for {} on PATH{}{}; install one (Debian: \
+         apt-get install chromium) or set CHROME_PATH",
+        BROWSER_NAMES.join(", "),
+        if fixed.is_empty() { "" } else { " and in " },
+        fixed
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// `CI` set to anything but empty, `0` or `false` (GitHub sets `true`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// A `file://` URL for a local path (`file:///C:/…` on Windows).
+fn file_url(p: &Path) -> String {
+    let s = p.display().to_string().replace('\\', "/");
+    if s.starts_with('/') {
+        format!("file://{s}")
+    } else {
+        format!("file:///{s}")
+    }
 }
 
 /// A matrix from the real Linux and Wine runs, plus hostile text where a
@@ -55,6 +143,9 @@ fn run_chromium(exe: &Path, extra: &[String], url: &str) -> String {
         "--disable-component-update",
         "--disable-sync",
         "--hide-scrollbars",
+        // Same pixels on every OS: no HiDPI scaling, no display colour profile.
+        "--force-device-scale-factor=1",
+        "--force-color-profile=srgb",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -93,7 +184,7 @@ fn page() -> (tempfile::TempDir, String, Matrix) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("report.html");
     std::fs::write(&p, html::render(&m)).unwrap();
-    let url = format!("file://{}", p.display());
+    let url = file_url(&p);
     (dir, url, m)
 }
 
@@ -105,10 +196,9 @@ fn without_script(dir: &Path) -> String {
     let (_, tail) = rest.split_once("</script>").unwrap();
     let nojs = dir.join("nojs.html");
     std::fs::write(&nojs, format!("{head}{tail}")).unwrap();
-    format!("file://{}", nojs.display())
+    file_url(&nojs)
 }
 
-#[test]
 fn page_is_self_contained_and_escapes_user_text() {
     let (dir, _, _) = page();
     let text = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
@@ -124,17 +214,12 @@ fn page_is_self_contained_and_escapes_user_text() {
     );
 }
 
-#[test]
-fn matrix_renders_in_headless_chromium_without_and_with_javascript() {
-    let Some(exe) = chromium() else {
-        println!("SKIPPED: no chromium on PATH (apt-get install chromium; .ci/run does)");
-        return;
-    };
+fn matrix_renders_in_headless_chromium_without_and_with_javascript(exe: &Path) {
     let (dir, url, m) = page();
     // Without JavaScript: the matrix is all there, the filter stays hidden.
     // (--dump-dom and --screenshot need scripting in headless Chromium, so
     // "JS off" is the page with its script removed.)
-    let dom = run_chromium(&exe, &["--dump-dom".into()], &without_script(dir.path()));
+    let dom = run_chromium(exe, &["--dump-dom".into()], &without_script(dir.path()));
     assert!(dom.contains("<table id=\"matrix\">"), "{dom}");
     assert_eq!(dom.matches("<tr class=\"row\"").count(), m.rows.len());
     let cells: usize = m.rows.iter().map(|r| r.cells.len()).sum();
@@ -157,7 +242,7 @@ fn matrix_renders_in_headless_chromium_without_and_with_javascript() {
     );
     assert!(!dom.contains("<title>pwned"));
     // With JavaScript: the filter is shown and counted the rows.
-    let dom = run_chromium(&exe, &["--dump-dom".into()], &url);
+    let dom = run_chromium(exe, &["--dump-dom".into()], &url);
     assert!(dom.contains("<form id=\"filters\">"), "filter not revealed");
     assert!(
         dom.contains(&format!("{} scenario(s) shown", m.rows.len())),
@@ -165,18 +250,13 @@ fn matrix_renders_in_headless_chromium_without_and_with_javascript() {
     );
 }
 
-#[test]
-fn screenshot_shows_the_coloured_matrix() {
-    let Some(exe) = chromium() else {
-        println!("SKIPPED: no chromium on PATH (apt-get install chromium; .ci/run does)");
-        return;
-    };
+fn screenshot_shows_the_coloured_matrix(exe: &Path) {
     let (dir, _, _) = page();
     // Script removed: the colours must not depend on JavaScript.
     let url = without_script(dir.path());
     let png_path = dir.path().join("shot.png");
     run_chromium(
-        &exe,
+        exe,
         &[
             format!("--screenshot={}", png_path.display()),
             "--window-size=1400,1000".into(),
@@ -212,4 +292,87 @@ fn screenshot_shows_the_coloured_matrix() {
         "only {} colours: blank page?",
         distinct.len()
     );
+}
+
+/// A test that needs the browser: run when one was found; skipped (ignored)
+/// when none was and not in CI; run and failed with the search report in CI.
+fn browser_trial(name: &'static str, browser: &Result<PathBuf, String>, body: fn(&Path)) -> Trial {
+    let found = browser.clone();
+    let skip = found.is_err() && !in_ci();
+    Trial::test(name, move || match &found {
+        Ok(exe) => {
+            body(exe);
+            Ok(())
+        }
+        Err(why) => Err(Failed::from(format!(
+            "{why}. CI is set, so a browser test that cannot run is a failure."
+        ))),
+    })
+    .with_ignored_flag(skip)
+}
+
+/// This binary run again for one browser test, with `CHROME_PATH` naming
+/// a file that does not exist (so no browser is found on any OS).
+fn rerun_without_browser(ci: bool, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(args)
+        .env("CHROME_PATH", dir.path().join("no-such-browser"))
+        .stdin(std::process::Stdio::null());
+    if ci {
+        cmd.env("CI", "true");
+    } else {
+        cmd.env_remove("CI");
+    }
+    cmd.output().unwrap()
+}
+
+/// The rule itself, checked on every OS: with CI a missing browser fails
+/// the browser test; without, the test is listed as ignored (what nextest
+/// counts as skipped) instead of passing.
+fn a_missing_browser_fails_in_ci_and_is_skipped_elsewhere() {
+    const NAME: &str = "screenshot_shows_the_coloured_matrix";
+    let out = rerun_without_browser(true, &["--exact", NAME]);
+    assert!(
+        !out.status.success(),
+        "passed in CI without a browser: {out:?}"
+    );
+    let ignored = |ci| {
+        let out = rerun_without_browser(ci, &["--list", "--ignored", "--format", "terse"]);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == format!("{NAME}: test"))
+    };
+    assert!(ignored(false), "not skipped without CI");
+    assert!(!ignored(true), "skipped in CI");
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let browser = find_browser();
+    let trials = vec![
+        Trial::test("page_is_self_contained_and_escapes_user_text", || {
+            page_is_self_contained_and_escapes_user_text();
+            Ok(())
+        }),
+        Trial::test(
+            "a_missing_browser_fails_in_ci_and_is_skipped_elsewhere",
+            || {
+                a_missing_browser_fails_in_ci_and_is_skipped_elsewhere();
+                Ok(())
+            },
+        ),
+        browser_trial(
+            "matrix_renders_in_headless_chromium_without_and_with_javascript",
+            &browser,
+            matrix_renders_in_headless_chromium_without_and_with_javascript,
+        ),
+        browser_trial(
+            "screenshot_shows_the_coloured_matrix",
+            &browser,
+            screenshot_shows_the_coloured_matrix,
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
 }
