@@ -257,6 +257,57 @@ fn target_addr_is_loopback_only_and_a_dead_port_counts_as_crashed_by_probe() {
     assert!(r["notes"].to_string().contains("probe only"), "{r}");
 }
 
+/// `--target-addr` with UDP: the probe's socket is connected, so a server
+/// that is gone is refused (ICMP port unreachable: ECONNREFUSED on
+/// Linux/macOS, WSAECONNRESET on Windows) and reads as crashed, not hung.
+/// The server is a Python one-liner: alive it survives, after it exited its
+/// port is dead.
+#[test]
+fn target_addr_udp_dead_server_is_crashed_by_a_refused_probe() {
+    use std::io::BufRead;
+    let Some(py) = python() else {
+        println!("SKIP: no python interpreter on this host to write the test target with");
+        return;
+    };
+    if netrepro::platform::under_wine() {
+        println!("SKIP: Wine never reports the ICMP port unreachable (README, Wine)");
+        return;
+    }
+    let echo = "import socket\n\
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+                s.bind(('127.0.0.1', 0))\n\
+                print(s.getsockname()[1], flush=True)\n\
+                while True:\n    d, a = s.recvfrom(65536)\n    s.sendto(d, a)\n";
+    let mut server = Command::new(py)
+        .args(["-c", echo])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = format!("127.0.0.1:{}", line.trim());
+    let dir = tempfile::tempdir().unwrap();
+    let sc = "scenarios/udp/zero-length-datagram.toml";
+    let (_, res) = run(&[sc, "--target-addr", &addr], dir.path());
+    assert_eq!(res[0]["verdict"], "survived", "{}", res[0]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (out, res) = run(
+        &[sc, "--target-addr", &addr, "--expect", "crashed"],
+        dir.path(),
+    );
+    let r = &res[0];
+    assert_eq!(r["verdict"], "crashed", "{r}");
+    assert_eq!(r["probe"]["outcome"]["kind"], "error", "{r}");
+    let class = r["probe"]["outcome"]["error"]["class"].as_str().unwrap();
+    let want = if cfg!(windows) { "reset" } else { "refused" };
+    assert_eq!(class, want, "{r}");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_hardened() {
     // The naive forwarder's failure is a leak; under Wine the harness cannot

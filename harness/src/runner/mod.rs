@@ -306,9 +306,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
             exit = target.wait_exit(cfg.exit_grace).await;
         }
         // Not our process: a refused probe is the only sign it is gone.
-        refused = target.attached()
-            && matches!(&p.outcome, crate::observe::StepOutcome::Error { error, .. }
-                if error.class == crate::errors::ErrorClass::Refused);
+        refused = target.attached() && probe::nobody_listening(sc.target.proto, &p.outcome);
         rec.probe = Some(p);
     }
     let verdict = if exit.is_some() || refused {

@@ -3,7 +3,7 @@
 //! External targets may speak something else than echo: [`ProbeSpec`] says
 //! what to send and which reply counts (`run --probe-send / --probe-expect`).
 
-use crate::errors;
+use crate::errors::{self, ErrorClass};
 use crate::observe::StepOutcome;
 use crate::scenario::{Mode, Proto};
 use serde::{Deserialize, Serialize};
@@ -147,28 +147,58 @@ async fn attempt(
                 Ok(s) => s,
                 Err(e) => return err(0, &e),
             };
-            if let Err(e) = sock.send_to(send, server).await {
+            // Connected, so that "nobody listens there" is seen: the ICMP
+            // port unreachable is reported only to a connected UDP socket
+            // (Linux, macOS), and the kernel drops datagrams from any other
+            // address for us. See `nobody_listening`.
+            if let Err(e) = sock.connect(server).await {
                 return err(0, &e);
             }
-            recv_udp_reply(&sock, server, want).await
+            if let Err(e) = sock.send(send).await {
+                return err(0, &e);
+            }
+            recv_udp_reply(&sock, want).await
         }
     }
 }
 
-async fn recv_udp_reply(sock: &UdpSocket, server: SocketAddr, want: Option<&[u8]>) -> StepOutcome {
+async fn recv_udp_reply(sock: &UdpSocket, want: Option<&[u8]>) -> StepOutcome {
     let mut buf = vec![0u8; 2048];
-    // Bounded by the caller's timeout; datagrams from elsewhere are skipped.
-    loop {
-        match sock.recv_from(&mut buf).await {
-            Ok((n, from)) if from == server => {
-                return match want {
-                    Some(w) if &buf[..n] != w => StepOutcome::Ok { bytes: 0 },
-                    _ => StepOutcome::Ok { bytes: n },
-                };
-            }
-            Ok(_) => continue,
-            Err(e) => return err(0, &e),
-        }
+    // Bounded by the caller's timeout.
+    match sock.recv(&mut buf).await {
+        Ok(n) => match want {
+            Some(w) if &buf[..n] != w => StepOutcome::Ok { bytes: 0 },
+            _ => StepOutcome::Ok { bytes: n },
+        },
+        Err(e) => err(0, &e),
+    }
+}
+
+/// Did the probe learn that no socket is bound at the server's address (the
+/// server is gone), as opposed to a server that answered wrongly or not at
+/// all?
+///
+/// - TCP: the connect is refused (ECONNREFUSED / WSAECONNREFUSED).
+/// - UDP, connected probe socket: the ICMP port unreachable comes back as an
+///   error on the next operation. Linux: ECONNREFUSED 111 (kernel
+///   `__udp4_lib_err`: only connected sockets see it without IP_RECVERR);
+///   macOS/BSD: ECONNREFUSED 61 (dotnet/runtime#923: a connected UDP send
+///   loop fails on Linux and OS X); Windows: WSAECONNRESET 10054 ("For a UDP
+///   datagram socket, this error would indicate that a previous send
+///   operation resulted in an ICMP Port Unreachable message",
+///   https://learn.microsoft.com/en-us/windows/win32/api/winsock/nf-winsock-recv),
+///   or ERROR_PORT_UNREACHABLE 1234 from an overlapped completion (CPython
+///   gh-91227), which is already classed `refused`. Sources collected in
+///   OS-BEHAVIOUR.md §4.3 and §5.4.
+pub fn nobody_listening(proto: Proto, outcome: &StepOutcome) -> bool {
+    let StepOutcome::Error { error, .. } = outcome else {
+        return false;
+    };
+    match (proto, error.class) {
+        (_, ErrorClass::Refused) => true,
+        // A reset on UDP can only mean the ICMP error: there is no connection.
+        (Proto::Udp, ErrorClass::Reset) => true,
+        _ => false,
     }
 }
 
@@ -180,5 +210,39 @@ async fn upstream_echo(listener: Arc<TcpListener>) {
             let (mut r, mut w) = s.split();
             let _ = tokio::io::copy(&mut r, &mut w).await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::ObservedError;
+
+    fn failed(class: ErrorClass) -> StepOutcome {
+        StepOutcome::Error {
+            bytes: 0,
+            error: ObservedError {
+                raw: None,
+                name: "X".into(),
+                class,
+            },
+        }
+    }
+
+    #[test]
+    fn refused_means_gone_and_a_reset_too_but_only_for_udp() {
+        assert!(nobody_listening(Proto::Tcp, &failed(ErrorClass::Refused)));
+        assert!(nobody_listening(Proto::Udp, &failed(ErrorClass::Refused)));
+        // Windows reports the ICMP error on a connected UDP socket as WSAECONNRESET.
+        assert!(nobody_listening(Proto::Udp, &failed(ErrorClass::Reset)));
+        // A TCP reset comes from a live server that accepted.
+        assert!(!nobody_listening(Proto::Tcp, &failed(ErrorClass::Reset)));
+        assert!(!nobody_listening(
+            Proto::Udp,
+            &StepOutcome::Timeout {
+                bytes: 0,
+                after_ms: 1
+            }
+        ));
     }
 }
