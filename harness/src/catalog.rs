@@ -39,11 +39,11 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
     out.push('\n');
     for sc in scenarios {
         let path = sc.path.strip_prefix(root).unwrap_or(&sc.path);
-        let link = path.to_string_lossy().replace('\\', "/");
+        let link = crate::escape::markdown_url(&path.to_string_lossy().replace('\\', "/"));
         let _ = write!(
             out,
             "| [{}]({link}) | {} {} | {} |",
-            sc.name,
+            cell_text(&sc.name),
             format!("{:?}", sc.target.proto).to_lowercase(),
             format!("{:?}", sc.target.mode).to_lowercase(),
             cell_text(&sc.summary)
@@ -78,14 +78,15 @@ fn verdict_cell(e: &Expectation) -> String {
     let verdicts: Vec<&str> = e.server.iter().map(|v| v.as_str()).collect();
     let mut cell = verdicts.join(" / ");
     if !e.server_errors.is_empty() {
-        let _ = write!(cell, " ({})", e.server_errors.join(", "));
+        let _ = write!(cell, " ({})", cell_text(&e.server_errors.join(", ")));
     }
     cell
 }
 
-/// Table cells cannot hold '|' or line breaks.
+/// Text from scenario files in a table cell: no '|', line break, control
+/// character or markup.
 fn cell_text(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    crate::escape::markdown(s)
 }
 
 #[cfg(test)]

@@ -231,25 +231,30 @@ fn list(paths: &[PathBuf]) -> u8 {
     };
     let platform = crate::scenario::Platform::current();
     for sc in &scenarios {
-        let exp = |i: Impl| {
-            let e = sc
-                .expect
-                .get(&i)
-                .map(|e| e.resolve(platform))
-                .unwrap_or_default();
-            crate::scenario::verdicts_label(&e.server)
-        };
-        crate::output::outln!(
-            "{:<40} {:<4} {:<8} naive={:<10} hardened={:<10} {}",
-            sc.name,
-            format!("{:?}", sc.target.proto).to_lowercase(),
-            format!("{:?}", sc.target.mode).to_lowercase(),
-            exp(Impl::Naive),
-            exp(Impl::Hardened),
-            sc.summary
-        );
+        crate::output::outln!("{}", list_row(sc, platform));
     }
     EXIT_OK
+}
+
+/// One line of `list`; name and summary come from the file, escaped.
+pub fn list_row(sc: &Scenario, platform: crate::scenario::Platform) -> String {
+    let exp = |i: Impl| {
+        let e = sc
+            .expect
+            .get(&i)
+            .map(|e| e.resolve(platform))
+            .unwrap_or_default();
+        crate::scenario::verdicts_label(&e.server)
+    };
+    format!(
+        "{:<40} {:<4} {:<8} naive={:<10} hardened={:<10} {}",
+        crate::escape::terminal(&sc.name),
+        format!("{:?}", sc.target.proto).to_lowercase(),
+        format!("{:?}", sc.target.mode).to_lowercase(),
+        exp(Impl::Naive),
+        exp(Impl::Hardened),
+        crate::escape::terminal(&sc.summary)
+    )
 }
 
 fn new_report(started_at: String) -> Report {
@@ -375,7 +380,8 @@ fn run(args: RunArgs) -> u8 {
         let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
         while let Some(r) = results.recv().await {
             if let Some(e) = &r.setup_error {
-                crate::output::errln!("  setup error: {e}");
+                // May quote the target's stderr.
+                crate::output::errln!("  setup error: {}", crate::escape::terminal(e));
             }
             rep.results.push(r);
             rep.summary = Summary::of(&rep.results);

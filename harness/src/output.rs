@@ -52,7 +52,10 @@ pub fn write(stream: Stream, args: fmt::Arguments) {
     if state.load(Ordering::Relaxed) != OPEN {
         return;
     }
-    let text = fmt::format(args);
+    // The last guard: whatever a command forgot to escape, no control
+    // character reaches the terminal (line breaks between lines stay).
+    let formatted = fmt::format(args);
+    let text = crate::escape::terminal_lines(&formatted);
     let res = match stream {
         Stream::Out => {
             let mut o = io::stdout().lock();

@@ -226,9 +226,9 @@ impl fmt::Display for Changes {
                 } else {
                     "change    "
                 },
-                c.scenario,
-                c.column,
-                c.kind
+                crate::escape::terminal(&c.scenario),
+                crate::escape::terminal(&c.column),
+                crate::escape::terminal(&c.kind.to_string())
             )?;
         }
         writeln!(

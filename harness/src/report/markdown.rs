@@ -15,22 +15,9 @@ pub fn icon(s: Status) -> &'static str {
     }
 }
 
-/// Escape text for a Markdown table cell or heading: scenario names and
-/// error names come from user files, so nothing may open markup or split
-/// the table.
+/// Scenario names and error names come from user files and targets.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '~' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
-        }
-    }
-    out
+    crate::escape::markdown(s)
 }
 
 fn cell_text(c: &Cell) -> String {
@@ -138,7 +125,11 @@ pub fn render(m: &Matrix) -> String {
             let lines = cell.diff.iter().chain(cell.setup_error.iter());
             for l in lines {
                 // A line holding the fence marker would end the block early.
-                let _ = writeln!(out, "{}", l.replace("~~~", "~ ~ ~"));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    crate::escape::terminal(l).replace("~~~", "~ ~ ~")
+                );
             }
             let _ = writeln!(out, "~~~\n");
         }

@@ -34,7 +34,7 @@ pub fn line(n: usize, total: usize, r: &ResultRecord) -> String {
         "[{n:>3}/{total}] {:<10} {:<8} {:<40} {:<9} {:.2}s",
         r.status.as_str().to_uppercase(),
         r.impl_.as_str(),
-        r.scenario.name,
+        crate::escape::terminal(&r.scenario.name),
         r.verdict.map_or("not run", |v| v.as_str()),
         r.duration_ms as f64 / 1000.0
     )
@@ -81,7 +81,7 @@ impl Progress {
     /// A scenario x impl is about to run.
     pub fn start(&self, scenario: &str, imp: &str) {
         if let Some(b) = &self.bar {
-            b.set_message(format!("{scenario} [{imp}]"));
+            b.set_message(format!("{} [{imp}]", crate::escape::terminal(scenario)));
         }
     }
 

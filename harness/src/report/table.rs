@@ -47,6 +47,12 @@ fn row(r: &ResultRecord) -> [String; 8] {
         format!("{:.2}s", r.duration_ms as f64 / 1000.0),
         r.status.as_str().to_uppercase(),
     ]
+    // Names come from scenario files and the target's own log.
+    .map(|cell| esc(&cell))
+}
+
+fn esc(s: &str) -> String {
+    crate::escape::terminal(s).into_owned()
 }
 
 fn dash(s: String) -> String {
@@ -85,21 +91,26 @@ pub fn render(report: &Report) -> String {
         .filter(|r| !r.notes.is_empty() || r.failed())
     {
         if !r.failed() {
-            let _ = writeln!(out, "\nNOTE {} [{}]", r.scenario.name, r.impl_.as_str());
+            let _ = writeln!(
+                out,
+                "\nNOTE {} [{}]",
+                esc(&r.scenario.name),
+                r.impl_.as_str()
+            );
             for n in &r.notes {
-                let _ = writeln!(out, "  {n}");
+                let _ = writeln!(out, "  {}", esc(n));
             }
             continue;
         }
         let _ = writeln!(
             out,
             "\nFAIL {} [{}] ({})",
-            r.scenario.name,
+            esc(&r.scenario.name),
             r.impl_.as_str(),
-            r.scenario.path
+            esc(&r.scenario.path)
         );
         for d in r.diff.iter().chain(r.notes.iter()) {
-            let _ = writeln!(out, "  {d}");
+            let _ = writeln!(out, "  {}", esc(d));
         }
     }
     let s = &report.summary;
@@ -114,7 +125,7 @@ pub fn render(report: &Report) -> String {
         s.skipped,
         s.by_verdict
             .iter()
-            .map(|(k, v)| format!("{k} {v}"))
+            .map(|(k, v)| format!("{} {v}", esc(k)))
             .collect::<Vec<_>>()
             .join(", ")
     );
