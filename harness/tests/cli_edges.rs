@@ -3,6 +3,9 @@
 //! results", a narrowed run replacing reports/latest.json, and a README
 //! example naming files nobody has.
 
+mod common;
+
+use common::ONE_CONNECT;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -22,28 +25,11 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-const ONE: &str = r#"name = "one-connect"
-summary = "fine"
-actors = ["a"]
-
-[target]
-proto = "tcp"
-
-[[steps]]
-actor = "a"
-op = "connect"
-
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
-
 #[test]
 fn unbalanced_quotes_in_target_cmd_are_one_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("one.toml");
-    std::fs::write(&sc, ONE).unwrap();
+    std::fs::write(&sc, ONE_CONNECT).unwrap();
     let report = dir.path().join("r.json");
     let out = netrepro()
         .arg("run")
@@ -114,7 +100,7 @@ fn report_diff_rejects_a_report_listing_a_result_twice() {
 #[test]
 fn a_narrowed_run_keeps_latest_json_and_says_one_result() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("one.toml"), ONE).unwrap();
+    std::fs::write(dir.path().join("one.toml"), ONE_CONNECT).unwrap();
     std::fs::create_dir(dir.path().join("reports")).unwrap();
     let latest = dir.path().join("reports/latest.json");
     std::fs::write(&latest, "{\"from\": \"the full run\"}").unwrap();

@@ -4,6 +4,9 @@
 //! (`/dev/full`) is one error line and exit 3; `run` writes its report
 //! either way.
 
+mod common;
+
+use common::ONE_CONNECT;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -106,26 +109,9 @@ fn report_markdown_and_diff_into_a_closed_pipe_are_quiet() {
     );
 }
 
-const ONE: &str = r#"name = "ok"
-summary = "fine"
-actors = ["a"]
-
-[target]
-proto = "tcp"
-
-[[steps]]
-actor = "a"
-op = "connect"
-
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
-
 fn run_one(dir: &Path) -> (Command, PathBuf) {
     let sc = dir.join("one.toml");
-    std::fs::write(&sc, ONE).unwrap();
+    std::fs::write(&sc, ONE_CONNECT).unwrap();
     let report = dir.join("report.json");
     let mut cmd = netrepro();
     cmd.arg("run").arg(&sc).arg("--report").arg(&report);

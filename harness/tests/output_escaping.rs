@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{base, nasty_string, report_with};
+use common::{base, nasty_string, report_with, ONE_CONNECT};
 use netrepro::escape;
 use netrepro::report::load::{Document, Loaded};
 use netrepro::report::matrix::Matrix;
@@ -147,7 +147,7 @@ proptest! {
         path in nasty_string(),
         server_error in nasty_string(),
     ) {
-        let mut sc = parse_str(SCENARIO, Path::new("scen/tcp/x.toml")).unwrap();
+        let mut sc = parse_str(ONE_CONNECT, Path::new("scen/tcp/x.toml")).unwrap();
         sc.name = name;
         sc.summary = summary;
         sc.path = Path::new("scen").join(path);
@@ -162,20 +162,6 @@ proptest! {
     }
 }
 
-const SCENARIO: &str = r#"name = "x"
-summary = "s"
-actors = ["a"]
-[target]
-proto = "tcp"
-[[steps]]
-actor = "a"
-op = "connect"
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
-
 /// The whole path through the binary: a scenario file whose summary holds
 /// an OSC 8 hyperlink, a screen clear and a bidi override, and a second
 /// file whose error echoes such a value. Nothing reaches stdout or stderr
@@ -186,7 +172,10 @@ fn list_and_validate_print_no_escape_sequences() {
     let evil = "\\u001b]8;;https://evil.example\\u0007click\\u001b]8;;\\u0007 \\u001b[2J \\u202e \\nnew line | <b>x</b>";
     std::fs::write(
         dir.path().join("a.toml"),
-        SCENARIO.replace("summary = \"s\"", &format!("summary = \"{evil}\"")),
+        ONE_CONNECT.replace(
+            "summary = \"one connect\"",
+            &format!("summary = \"{evil}\""),
+        ),
     )
     .unwrap();
     let exe = env!("CARGO_BIN_EXE_netrepro");
@@ -207,7 +196,7 @@ fn list_and_validate_print_no_escape_sequences() {
     std::fs::create_dir(&bad).unwrap();
     std::fs::write(
         bad.join("b.toml"),
-        SCENARIO.replace("op = \"connect\"", &format!("op = \"{evil}\"")),
+        ONE_CONNECT.replace("op = \"connect\"", &format!("op = \"{evil}\"")),
     )
     .unwrap();
     let out = Command::new(exe)

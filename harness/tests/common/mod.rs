@@ -1,6 +1,10 @@
 //! Helpers shared by the report fuzz tests: a small real report whose
 //! free-text fields are found by trying, and strings biased towards the
-//! characters that break XML, terminals and Markdown.
+//! characters that break XML, terminals and Markdown; and the one small
+//! valid scenario the CLI tests run.
+
+// Each test crate that includes this module uses a part of it.
+#![allow(dead_code)]
 
 use netrepro::report::{json, Report, Status};
 use proptest::prelude::*;
@@ -140,3 +144,21 @@ pub fn nasty_char() -> impl Strategy<Value = char> {
 pub fn nasty_string() -> impl Strategy<Value = String> {
     prop::collection::vec(nasty_char(), 0..12).prop_map(|v| v.into_iter().collect())
 }
+
+/// One TCP client that connects; every implementation survives it.
+pub const ONE_CONNECT: &str = r#"name = "one-connect"
+summary = "one connect"
+actors = ["a"]
+
+[target]
+proto = "tcp"
+
+[[steps]]
+actor = "a"
+op = "connect"
+
+[expect.naive]
+server = "survived"
+[expect.hardened]
+server = "survived"
+"#;
