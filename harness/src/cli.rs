@@ -378,10 +378,20 @@ fn run(args: RunArgs) -> u8 {
         }
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
         let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
+        // Refused input (a target announcing a non-loopback address) is
+        // the same for every scenario: said once, and the run exits 2.
+        let mut input_error = false;
         while let Some(r) = results.recv().await {
-            if let Some(e) = &r.setup_error {
+            match &r.setup_error {
+                Some(e) if r.input_error => {
+                    if !input_error {
+                        crate::output::errln!("error: {}", crate::escape::terminal(e));
+                    }
+                    input_error = true;
+                }
                 // May quote the target's stderr.
-                crate::output::errln!("  setup error: {}", crate::escape::terminal(e));
+                Some(e) => crate::output::errln!("  setup error: {}", crate::escape::terminal(e)),
+                None => {}
             }
             rep.results.push(r);
             rep.summary = Summary::of(&rep.results);
@@ -405,6 +415,8 @@ fn run(args: RunArgs) -> u8 {
         let extras_written = report::outputs::write_all(&extra, &rep, json_report.path());
         if !json_report.written() || !extras_written {
             EXIT_REPORT
+        } else if input_error {
+            EXIT_INPUT
         } else if rep.summary.failed == 0 {
             EXIT_OK
         } else {

@@ -4,6 +4,7 @@
 //! a [`runner::ExternalTarget`](crate::runner::ExternalTarget); see
 //! `runner::external` for what happens next.
 
+use crate::runner::external::loopback_rule;
 use crate::runner::probe::{ProbeExpect, ProbeSpec};
 use crate::runner::{ExternalKind, ExternalTarget};
 use crate::scenario::{Proto, Scenario, Verdict};
@@ -57,8 +58,9 @@ pub struct ExternalArgs {
     /// --allow-remote). Crash detection by probe only.
     #[arg(long, value_name = "HOST:PORT")]
     pub target_addr: Option<SocketAddr>,
-    /// Allow a non-loopback --target-addr (traffic leaves this machine).
-    #[arg(long, requires = "target_addr")]
+    /// Allow a non-loopback --target-addr, or a --target-cmd program that
+    /// announces a non-loopback address (traffic leaves this machine).
+    #[arg(long)]
     pub allow_remote: bool,
     /// External target: only run scenarios of this protocol.
     #[arg(long, value_enum)]
@@ -98,19 +100,16 @@ impl ExternalArgs {
                 ExternalKind::Cmd(c.clone())
             }
             (None, Some(a)) => {
-                if !a.ip().is_loopback() && !self.allow_remote {
-                    return Err(format!(
-                        "--target-addr {a} is not a loopback address; netrepro sends traffic to loopback only unless you pass --allow-remote"
-                    ));
-                }
+                loopback_rule(a, self.allow_remote, "--target-addr")?;
                 ExternalKind::Addr(a)
             }
             (None, None) => {
                 if self.probe_send.is_some()
                     || self.probe_expect.is_some()
                     || !self.expect.is_empty()
+                    || self.allow_remote
                 {
-                    return Err("--expect, --probe-send and --probe-expect need --target-cmd or --target-addr".into());
+                    return Err("--expect, --probe-send, --probe-expect and --allow-remote need --target-cmd or --target-addr".into());
                 }
                 return Ok(None);
             }
@@ -127,6 +126,7 @@ impl ExternalArgs {
             kind,
             probe,
             expect: self.expect.iter().map(|&v| v.into()).collect(),
+            allow_remote: self.allow_remote,
         }))
     }
 
@@ -161,6 +161,12 @@ mod tests {
             .unwrap()
             .is_some());
         assert!(parse(&["--target-addr", "[::1]:80"]).unwrap().is_some());
+        // For a command, the rule applies to the address it announces.
+        let t = parse(&["--target-cmd", "x", "--allow-remote"])
+            .unwrap()
+            .unwrap();
+        assert!(t.allow_remote);
+        assert!(parse(&["--allow-remote"]).is_err());
     }
 
     #[test]

@@ -308,6 +308,54 @@ fn target_addr_udp_dead_server_is_crashed_by_a_refused_probe() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
+/// The loopback rule holds for the address a target announces, as for
+/// --target-addr: `LISTENING 192.0.2.1:9` is refused (exit 2, no step, no
+/// probe), and nothing connects to it.
+#[test]
+fn a_target_announcing_a_non_loopback_address_is_refused_before_any_connect() {
+    let Some(py) = python() else {
+        println!("SKIP: no python interpreter on this host to write the test target with");
+        return;
+    };
+    let announce = |addr: &str| {
+        format!("{py} -c \"import time; print('LISTENING {addr}', flush=True); time.sleep(60)\"")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sc = "scenarios/tcp/rst-mid-request.toml";
+    let (out, res) = run(&[sc, "--target-cmd", &announce("192.0.2.1:9")], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--allow-remote"), "{}", stderr(&out));
+    let r = &res[0];
+    assert_eq!(r["input_error"], true, "{r}");
+    assert_eq!(r["status"], "failed", "{r}");
+    assert_eq!(r["verdict"], Value::Null, "{r}");
+    assert_eq!(r["steps"].as_array().map(Vec::len), Some(0), "{r}");
+    assert_eq!(r["probe"], Value::Null, "{r}");
+
+    // Proof that nothing connects: on Linux a connect to 0.0.0.0 reaches a
+    // listener on 127.0.0.1, so a test listener there sees any attempt (and
+    // the traffic stays on this machine). Refused: no connection queued.
+    // With --allow-remote the same target is connected to, so the listener
+    // does see it when it happens.
+    if cfg!(target_os = "linux") {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cmd = announce(&format!("0.0.0.0:{port}"));
+        let (out, _) = run(&[sc, "--target-cmd", &cmd], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let e = listener
+            .accept()
+            .expect_err("refused, yet something connected");
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+
+        let (out, res) = run(&[sc, "--target-cmd", &cmd, "--allow-remote"], dir.path());
+        assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(res[0]["input_error"], Value::Null, "{}", res[0]);
+        assert!(listener.accept().is_ok(), "allowed, yet nothing connected");
+    }
+}
+
 #[test]
 fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_hardened() {
     // The naive forwarder's failure is a leak; under Wine the harness cannot

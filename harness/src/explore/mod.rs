@@ -90,7 +90,8 @@ pub struct ExploreExternal {
     /// Your already running server (loopback only unless --allow-remote).
     #[arg(long, value_name = "HOST:PORT")]
     pub target_addr: Option<std::net::SocketAddr>,
-    #[arg(long, requires = "target_addr")]
+    /// Allow a non-loopback address (given, or announced by --target-cmd).
+    #[arg(long)]
     pub allow_remote: bool,
     /// Probe: send this text instead of a fresh echo payload.
     #[arg(long, value_name = "TEXT")]

@@ -114,6 +114,11 @@ pub struct ResultRecord {
     pub samples: Vec<ResourceSample>,
     /// Why the scenario could not run (server failed to start ...).
     pub setup_error: Option<String>,
+    /// The `setup_error` is the user's input, not the server's doing:
+    /// netrepro refused to run the target as given (it announced a
+    /// non-loopback address without `--allow-remote`). `run` exits 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input_error: bool,
     /// Wall time of this scenario x impl, in milliseconds.
     pub duration_ms: u64,
     /// `impl = "external"` only: the program or address that was tested.

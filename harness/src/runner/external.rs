@@ -43,6 +43,22 @@ pub struct ExternalTarget {
     pub probe: ProbeSpec,
     /// Acceptable verdicts (`--expect`); empty = unverified.
     pub expect: Vec<Verdict>,
+    /// `--allow-remote`: the target's address (given or announced) may be
+    /// outside loopback.
+    pub allow_remote: bool,
+}
+
+/// The loopback rule, for `--target-addr` and for the address a
+/// `--target-cmd` program announces (`LISTENING <addr>`) alike: netrepro
+/// sends traffic to loopback only unless `--allow-remote`. `what` names the
+/// address in the error.
+pub fn loopback_rule(addr: SocketAddr, allow_remote: bool, what: &str) -> Result<(), String> {
+    if addr.ip().is_loopback() || allow_remote {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} {addr} is not a loopback address; netrepro sends traffic to loopback only unless you pass --allow-remote"
+    ))
 }
 
 impl ExternalTarget {
@@ -145,6 +161,20 @@ fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec) -> ReadyPoll {
                 })
             }),
         },
+    }
+}
+
+/// Check the address a started `--target-cmd` program announced, before
+/// anything connects to it. The error is the user's input (exit code 2).
+pub fn check_announced(addr: SocketAddr, ext: &ExternalTarget) -> Result<(), String> {
+    match ext.kind {
+        ExternalKind::Cmd(_) => loopback_rule(
+            addr,
+            ext.allow_remote,
+            "the target announced `LISTENING <addr>` with",
+        ),
+        // Checked when the flags were read.
+        ExternalKind::Addr(_) => Ok(()),
     }
 }
 
@@ -315,6 +345,7 @@ mod tests {
             kind,
             probe: ProbeSpec::default(),
             expect: vec![Verdict::Survived],
+            allow_remote: false,
         }
     }
 

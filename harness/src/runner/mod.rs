@@ -198,6 +198,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         server_errors: Vec::new(),
         samples: Vec::new(),
         setup_error: None,
+        input_error: false,
         duration_ms: 0,
         target: ext.map(ExternalTarget::info),
     };
@@ -274,6 +275,11 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         Ok(t) => t,
         Err(e) => return fail_setup(rec, e),
     };
+    if let Some(Err(e)) = ext.map(|x| external::check_announced(target.addr(), x)) {
+        target.kill().await; // before anything connected to it
+        rec.input_error = true;
+        return fail_setup(rec, e);
+    }
 
     let baseline = target.sample("baseline");
     let mut session = Session::new(sc, target.addr(), upstream.clone());
