@@ -228,9 +228,7 @@ impl Live {
             Live::Process(t) => t.sample(label),
             Live::Attached(_) => ResourceSample {
                 label: label.to_string(),
-                fds: None,
-                close_wait: None,
-                t_ms: 0,
+                ..Default::default()
             },
         }
     }

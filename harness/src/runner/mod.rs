@@ -6,11 +6,12 @@
 pub mod external;
 pub mod os_options;
 pub mod probe;
+pub mod settle;
 
 pub use external::{ExternalKind, ExternalTarget};
 
 use crate::client::Session;
-use crate::observe::{ExitInfo, ResourceSample};
+use crate::observe::ExitInfo;
 use crate::report::Status;
 use crate::report::{ResultRecord, ScenarioInfo};
 use crate::scenario::{Impl, Mode, Platform, Proto, Scenario, ServerOptions, Verdict};
@@ -52,8 +53,6 @@ impl RunConfig {
         }
     }
 }
-
-const SETTLE_POLL: Duration = Duration::from_millis(20);
 
 /// Arguments for `netrepro serve` that reproduce the scenario's target, with
 /// the server `options` that apply on this OS (see `os_options`).
@@ -111,32 +110,17 @@ fn info(sc: &Scenario) -> ScenarioInfo {
     }
 }
 
-/// Resources are back to baseline (fds not above it, no new CLOSE_WAIT).
-/// Unknown counts (unsupported OS) never count as a leak.
-fn settled(base: &ResourceSample, now: &ResourceSample) -> bool {
-    let fds_ok = match (base.fds, now.fds) {
-        (Some(b), Some(n)) => n <= b,
-        _ => true,
-    };
-    let cw_ok = match (base.close_wait, now.close_wait) {
-        (Some(b), Some(n)) => n <= b,
-        _ => true,
-    };
-    fds_ok && cw_ok
-}
-
-/// Poll the server's resources until they are back to `base` or `limit` passes.
-async fn settle(target: &Live, base: &ResourceSample, limit: Duration) -> (ResourceSample, bool) {
-    let deadline = Instant::now() + limit;
-    loop {
-        let s = target.sample("settled");
-        if settled(base, &s) {
-            return (s, true);
-        }
-        if Instant::now() >= deadline {
-            return (s, false);
-        }
-        tokio::time::sleep(SETTLE_POLL).await;
+/// How long to wait for resources to settle: the built-in servers, whose
+/// only timer is the scenario's idle timeout, are judged as soon as their
+/// counters are stable past it; an external server gets the whole window.
+fn settle_rule(sc: &Scenario, ext: Option<&ExternalTarget>, cfg: &RunConfig) -> settle::Rule {
+    if ext.is_some() {
+        return settle::Rule::Window(cfg.settle_timeout);
+    }
+    let timer = Duration::from_millis(sc.target.options.idle_timeout_ms.unwrap_or(0));
+    settle::Rule::Stable {
+        stable: settle::STABLE_FOR + timer,
+        limit: cfg.settle_timeout.max(timer + settle::STABLE_FOR),
     }
 }
 
@@ -321,15 +305,33 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         Verdict::Hung
     } else {
         session.release();
-        let (sample, ok) = settle(&target, &baseline, cfg.settle_timeout).await;
+        let (sample, outcome) = settle::settle(&target, &baseline, settle_rule(sc, ext, cfg)).await;
+        let grown = settle::grown(&baseline, &sample);
+        if !grown.is_empty() {
+            rec.notes.push(format!(
+                "leaked: {} ({})",
+                settle::describe_growth(&grown, settle::Counter::as_str),
+                match outcome {
+                    settle::Outcome::Stable => "unchanged for the stable period",
+                    _ => "still there when the settle window ended",
+                }
+            ));
+        }
+        let info = settle::fd_growth(&baseline, &sample);
+        if !info.is_empty() {
+            rec.notes.push(format!(
+                "descriptors grew (information, not judged as a leak): {}",
+                settle::describe_growth(&info, crate::observe::FdKind::as_str)
+            ));
+        }
         rec.samples.push(sample);
         if let Some(e) = target.try_exit() {
             exit = Some(e);
             Verdict::Crashed
-        } else if ok {
-            Verdict::Survived
-        } else {
+        } else if outcome.leaked() {
             Verdict::Leaked
+        } else {
+            Verdict::Survived
         }
     };
     let killed = target.kill().await;
@@ -352,29 +354,4 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     };
     rec.duration_ms = started.elapsed().as_millis() as u64;
     rec
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(fds: Option<u64>, cw: Option<u64>) -> ResourceSample {
-        ResourceSample {
-            label: "x".into(),
-            fds,
-            close_wait: cw,
-            t_ms: 0,
-        }
-    }
-
-    #[test]
-    fn growth_in_fds_or_close_wait_is_not_settled() {
-        let base = sample(Some(10), Some(0));
-        assert!(settled(&base, &sample(Some(10), Some(0))));
-        assert!(settled(&base, &sample(Some(9), Some(0))));
-        assert!(!settled(&base, &sample(Some(12), Some(0))));
-        assert!(!settled(&base, &sample(Some(10), Some(1))));
-        // Unknown counts cannot prove a leak.
-        assert!(settled(&sample(None, None), &sample(Some(50), Some(3))));
-    }
 }

@@ -19,7 +19,9 @@ mod supervise;
 mod tree;
 
 pub use process::describe_exit;
-pub use resources::{count_close_wait, parse_proc_net_tcp, socket_inode, TcpRow, TCP_CLOSE_WAIT};
+pub use resources::{
+    count_close_wait, parse_proc_net_tcp, parse_proc_net_unix, socket_inode, TcpRow, TCP_CLOSE_WAIT,
+};
 pub use supervise::{main as supervise_main, supervise_with, SUBCOMMAND as SUPERVISE_SUBCOMMAND};
 
 use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
@@ -316,16 +318,19 @@ impl RunningTarget {
         self.stdout.lock().to_vec()
     }
 
-    /// Open fds / handles and CLOSE_WAIT sockets now (`None` where the
-    /// platform cannot tell or the process is gone); `t_ms` since spawn.
+    /// Resources of the whole process tree now (see [`ResourceSample`];
+    /// counters are `None` where the platform cannot tell or the process is
+    /// gone); `t_ms` since spawn.
     pub fn sample(&self, label: &str) -> ResourceSample {
-        let c = resources::sample(self.pid, &self.child);
-        ResourceSample {
-            label: label.to_string(),
-            fds: c.fds,
-            close_wait: c.close_wait,
-            t_ms: self.started.elapsed().as_millis() as u64,
-        }
+        let root = resources::Root {
+            pid: self.pid,
+            child: &self.child,
+            job: self.group.job_raw(),
+        };
+        let mut s = resources::sample(&root);
+        s.label = label.to_string();
+        s.t_ms = self.started.elapsed().as_millis() as u64;
+        s
     }
 
     /// Kill the process and its whole tree and reap it; returns how it ended

@@ -347,6 +347,15 @@ impl Group {
         }
     }
 
+    /// The raw handle value of the Job (Windows, if it was created), for
+    /// sampling the process tree; `None` elsewhere.
+    pub(super) fn job_raw(&self) -> Option<usize> {
+        #[cfg(windows)]
+        return self.job.as_ref().map(Job::raw);
+        #[cfg(not(windows))]
+        None
+    }
+
     pub(super) fn supervised(&self) -> bool {
         self.supervisor.is_some()
     }

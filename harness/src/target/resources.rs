@@ -1,14 +1,27 @@
-//! Resource sampling of the target process: open fds / handles and TCP
-//! sockets in CLOSE_WAIT. The OS-specific part lives behind the `os` seam:
-//! each platform file provides `fn sample(pid, child) -> Counts`.
+//! Resource sampling of the target's whole process tree (the started
+//! process and every descendant: fork-per-connection children, `sh -c`
+//! wrappers, preforked workers): descriptors by type, TCP/UDP sockets,
+//! CLOSE_WAIT, threads, processes and CPU time. The OS-specific part lives
+//! behind the `os` seam: each platform file provides
+//! `fn sample(root: &Root) -> ResourceSample` (label and time are filled in
+//! by the caller). Linux reads /proc, macOS libproc, Windows the Job object
+//! and the IP helper tables.
 
+use crate::observe::ResourceSample;
 use std::collections::HashSet;
 
-/// Raw counts; `None` when the platform (or the moment) cannot tell.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
-    pub fds: Option<u64>,
-    pub close_wait: Option<u64>,
+/// At most this many processes are walked per sample: a fork bomb must not
+/// make one sample unbounded.
+pub(crate) const MAX_TREE: usize = 4096;
+
+/// What the sampler is told about the started process.
+pub(crate) struct Root<'a> {
+    pub pid: u32,
+    #[cfg_attr(not(windows), allow(dead_code))]
+    pub child: &'a tokio::process::Child,
+    /// Windows: the raw handle value of the target's Job object, if any.
+    #[cfg_attr(not(windows), allow(dead_code))]
+    pub job: Option<usize>,
 }
 
 // Used by the Windows sampler; compiled everywhere so its tests run everywhere.
@@ -31,9 +44,9 @@ mod os;
 #[path = "resources/other.rs"]
 mod os;
 
-/// Sample the process `pid` (whose handle is `child`).
-pub(crate) fn sample(pid: u32, child: &tokio::process::Child) -> Counts {
-    os::sample(pid, child)
+/// Sample the tree rooted at `root` (label and `t_ms` left for the caller).
+pub(crate) fn sample(root: &Root) -> ResourceSample {
+    os::sample(root)
 }
 
 /// TCP state code of CLOSE_WAIT in `/proc/net/tcp` (`TCP_CLOSE_WAIT`).
@@ -82,9 +95,60 @@ pub fn socket_inode(link: &str) -> Option<u64> {
         .ok()
 }
 
+/// Inodes of the sockets listed in `/proc/net/unix` (columns `Num RefCount
+/// Protocol Flags Type St Inode Path`; the header and bad rows are skipped).
+pub fn parse_proc_net_unix(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 7 || !f[0].ends_with(':') {
+                return None;
+            }
+            f[6].parse().ok().filter(|i| *i != 0)
+        })
+        .collect()
+}
+
+/// The type of a non-socket `/proc/PID/fd/N` link target.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) fn classify_link(link: &str) -> crate::observe::FdKind {
+    use crate::observe::FdKind;
+    if link.starts_with("pipe:[") {
+        FdKind::Pipe
+    } else if link.starts_with("anon_inode:") {
+        FdKind::AnonInode
+    } else if link.starts_with("socket:[") {
+        FdKind::Socket
+    } else if link.starts_with('/') {
+        FdKind::File
+    } else {
+        FdKind::Other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_socket_inodes() {
+        let t = "Num       RefCount Protocol Flags    Type St Inode Path
+0000000000000000: 00000002 00000000 00010000 0001 01 31337 /run/x.sock
+0000000000000000: 00000003 00000000 00000000 0001 03 4242
+junk
+";
+        assert_eq!(parse_proc_net_unix(t), vec![31337, 4242]);
+    }
+
+    #[test]
+    fn link_kinds() {
+        use crate::observe::FdKind;
+        assert_eq!(classify_link("pipe:[12]"), FdKind::Pipe);
+        assert_eq!(classify_link("anon_inode:[eventpoll]"), FdKind::AnonInode);
+        assert_eq!(classify_link("/dev/null"), FdKind::File);
+        assert_eq!(classify_link("socket:[1]"), FdKind::Socket);
+        assert_eq!(classify_link("net:[4026531840]"), FdKind::Other);
+    }
 
     const TCP: &str = "\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

@@ -1,7 +1,8 @@
 //! Platforms without a sampler: nothing is known.
 
-use super::Counts;
+use super::Root;
+use crate::observe::ResourceSample;
 
-pub(super) fn sample(_pid: u32, _child: &tokio::process::Child) -> Counts {
-    Counts::default()
+pub(super) fn sample(_root: &Root) -> ResourceSample {
+    ResourceSample::default()
 }

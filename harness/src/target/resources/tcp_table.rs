@@ -64,11 +64,14 @@ pub fn parse(buf: &[u8], family: Family) -> Option<Vec<Row>> {
         .collect()
 }
 
-/// Rows owned by `pid` in CLOSE_WAIT.
-pub fn count_close_wait(rows: &[Row], pid: u32) -> u64 {
-    rows.iter()
-        .filter(|r| r.pid == pid && r.state == MIB_TCP_STATE_CLOSE_WAIT)
-        .count() as u64
+/// Rows owned by any of `pids`: (all, in CLOSE_WAIT).
+pub fn tally(rows: &[Row], pids: &[u32]) -> (u64, u64) {
+    let own: Vec<&Row> = rows.iter().filter(|r| pids.contains(&r.pid)).collect();
+    let cw = own
+        .iter()
+        .filter(|r| r.state == MIB_TCP_STATE_CLOSE_WAIT)
+        .count();
+    (own.len() as u64, cw as u64)
 }
 
 #[cfg(test)]
@@ -124,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_only_close_wait_rows_of_the_pid() {
+    fn counts_rows_and_close_wait_of_the_pids() {
         // LISTEN (2) and ESTABLISHED (5) of ours, CLOSE_WAIT of ours twice,
         // CLOSE_WAIT of another process.
         let b = table(&[
@@ -135,9 +138,10 @@ mod tests {
             v4_row(8, 42),
         ]);
         let rows = parse(&b, Family::V4).unwrap();
-        assert_eq!(count_close_wait(&rows, 42), 2);
-        assert_eq!(count_close_wait(&rows, 7), 1);
-        assert_eq!(count_close_wait(&rows, 99), 0);
+        assert_eq!(tally(&rows, &[42]), (4, 2));
+        assert_eq!(tally(&rows, &[7]), (1, 1));
+        assert_eq!(tally(&rows, &[42, 7]), (5, 3));
+        assert_eq!(tally(&rows, &[99]), (0, 0));
     }
 
     #[test]

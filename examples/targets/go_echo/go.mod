@@ -1,0 +1,3 @@
+module netrepro.example/go_echo
+
+go 1.19
