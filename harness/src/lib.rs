@@ -11,6 +11,7 @@ pub mod escape;
 pub mod explore;
 pub mod external_args;
 pub mod fdlimit;
+pub mod file_kind;
 pub mod interrupt;
 pub mod jobs;
 pub mod observe;

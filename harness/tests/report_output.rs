@@ -3,9 +3,11 @@
 //! `report: PATH` line; a directory, a device node, a FIFO or a read-only
 //! folder is refused before the run starts, and the node is left as it was.
 
+mod bounded;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 const EXIT_REPORT: i32 = 4;
 
@@ -37,35 +39,11 @@ fn scenario(dir: &Path) -> PathBuf {
     p
 }
 
-/// Run `cmd` to its end, or kill it after 60 s and fail: a refused FIFO
-/// must never block the harness.
-fn output_within(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "netrepro did not finish in 60 s; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        // Polling a child with no event to wait on (std has no timed wait);
-        // bounded by the deadline above.
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn output_within(cmd: Command) -> Output {
+    bounded::output_within(cmd, Duration::from_secs(60))
 }
 
-/// Exit 3, the path named on stderr exactly once, no success line, and
+/// Exit 4, the path named on stderr exactly once, no success line, and
 /// nothing run (stdout empty: not even the banner).
 fn assert_refused_up_front(out: &Output, path: &Path) {
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -4,36 +4,20 @@
 //! /dev/zero for ever, blocking on a FIFO) fails the test instead of hanging
 //! the suite.
 
+mod bounded;
+
 use netrepro::scenario::read::MAX_SCENARIO_BYTES;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 const EXIT_INPUT: i32 = 2;
 
 /// `netrepro validate PATH`, killed and failed after 30 s.
 fn validate(path: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netrepro"))
-        .arg("validate")
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("validate {} did not finish in 30 s", path.display());
-        }
-        // std has no timed wait on a child; bounded by the deadline above.
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_netrepro"));
+    cmd.arg("validate").arg(path);
+    bounded::output_within(cmd, Duration::from_secs(30))
 }
 
 /// Exit 2 with one error line that names the file.

@@ -18,30 +18,6 @@ fn dir_of(path: &Path) -> &Path {
     }
 }
 
-/// What kind of file system object `t` is, for the refusal message.
-fn kind(t: std::fs::FileType) -> &'static str {
-    if t.is_dir() {
-        return "a directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    "not a regular file"
-}
-
 /// Ok if `path` is a regular file (symlinks followed) or does not exist.
 /// Anything else is an `InvalidInput` error saying what it is.
 pub fn check_target(path: &Path) -> std::io::Result<()> {
@@ -51,7 +27,7 @@ pub fn check_target(path: &Path) -> std::io::Result<()> {
             std::io::ErrorKind::InvalidInput,
             format!(
                 "it is {}; reports are written only to regular files or new paths",
-                kind(m.file_type())
+                crate::file_kind::describe(m.file_type())
             ),
         )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

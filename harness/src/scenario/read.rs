@@ -24,30 +24,6 @@ fn unlocated(path: &Path, message: String) -> ScenarioError {
     }
 }
 
-/// What a non-regular file is, for the message.
-fn kind(t: std::fs::FileType) -> &'static str {
-    if t.is_dir() {
-        return "a directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    "not a regular file"
-}
-
 /// Kind and size of one file's metadata, as an error if not acceptable.
 fn check(path: &Path, m: &std::fs::Metadata) -> Result<(), ScenarioError> {
     if !m.is_file() {
@@ -55,7 +31,7 @@ fn check(path: &Path, m: &std::fs::Metadata) -> Result<(), ScenarioError> {
             path,
             format!(
                 "cannot read file: it is {}; scenario files must be regular files",
-                kind(m.file_type())
+                crate::file_kind::describe(m.file_type())
             ),
         ));
     }
