@@ -4,27 +4,12 @@
 //! a [`runner::ExternalTarget`](crate::runner::ExternalTarget); see
 //! `runner::external` for what happens next.
 
-use crate::runner::external::loopback_rule;
+use crate::runner::external::{loopback_rule, target_mode};
 use crate::runner::probe::{ProbeExpect, ProbeSpec};
 use crate::runner::{ExternalKind, ExternalTarget};
-use crate::scenario::{Proto, Scenario, Verdict};
+use crate::scenario::{Mode, Proto, Scenario, Verdict};
 use clap::ValueEnum;
 use std::net::SocketAddr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProtoArg {
-    Tcp,
-    Udp,
-}
-
-impl From<ProtoArg> for Proto {
-    fn from(p: ProtoArg) -> Proto {
-        match p {
-            ProtoArg::Tcp => Proto::Tcp,
-            ProtoArg::Udp => Proto::Udp,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum VerdictArg {
@@ -64,7 +49,12 @@ pub struct ExternalArgs {
     pub allow_remote: bool,
     /// External target: only run scenarios of this protocol.
     #[arg(long, value_enum)]
-    pub proto: Option<ProtoArg>,
+    pub proto: Option<Proto>,
+    /// External target: what your server does; scenarios of the other mode
+    /// are skipped with a note. Default: forward if --target-cmd has
+    /// {upstream}, else echo.
+    #[arg(long, value_enum)]
+    pub mode: Option<Mode>,
     /// External target: the verdict(s) you expect; without it results are
     /// "unverified" (observations only).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -108,12 +98,14 @@ impl ExternalArgs {
                     || self.probe_expect.is_some()
                     || !self.expect.is_empty()
                     || self.allow_remote
+                    || self.mode.is_some()
                 {
-                    return Err("--expect, --probe-send, --probe-expect and --allow-remote need --target-cmd or --target-addr".into());
+                    return Err("--expect, --probe-send, --probe-expect, --allow-remote and --mode need --target-cmd or --target-addr".into());
                 }
                 return Ok(None);
             }
         };
+        let mode = target_mode(&kind, self.mode)?;
         let probe = ProbeSpec {
             send: self.probe_send.as_deref().map(unescape),
             expect: match self.probe_expect.as_deref() {
@@ -127,13 +119,13 @@ impl ExternalArgs {
             probe,
             expect: self.expect.iter().map(|&v| v.into()).collect(),
             allow_remote: self.allow_remote,
+            mode,
         }))
     }
 
     /// Does `sc` apply to the external target (`--proto`)?
     pub fn wants(&self, sc: &Scenario) -> bool {
-        self.proto
-            .map_or(true, |p| Proto::from(p) == sc.target.proto)
+        self.proto.map_or(true, |p| p == sc.target.proto)
     }
 }
 

@@ -46,6 +46,9 @@ fn server_error_names(r: &Value) -> Vec<String> {
         .collect()
 }
 
+/// socat as a third-party TCP echo server.
+const SOCAT_ECHO: &str = "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:cat";
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -142,7 +145,7 @@ fn socat_as_a_third_party_tcp_echo_survives() {
         &[
             "scenarios/tcp/rst-mid-request.toml",
             "--target-cmd",
-            "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:cat",
+            SOCAT_ECHO,
             "--expect",
             "survived",
         ],
@@ -168,7 +171,7 @@ fn options_not_applied_to_socat_are_named_in_the_notes() {
         &[
             "scenarios/tcp/idle-clients-fd-limit.toml",
             "--target-cmd",
-            "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:cat",
+            SOCAT_ECHO,
         ],
         dir.path(),
     );
@@ -184,6 +187,54 @@ fn options_not_applied_to_socat_are_named_in_the_notes() {
         "{notes:?}"
     );
     assert!(!notes.iter().any(|n| n.contains("max_fds")), "{notes:?}");
+}
+
+/// An echo server is not run through forward scenarios (each failed to set
+/// up, so every echo-server run exited 1): they are skipped with a note, and
+/// echo scenarios against a forwarder likewise. The mode comes from
+/// `{upstream}` in the command, or `--mode`, which must agree with it.
+#[cfg(unix)]
+#[test]
+fn scenarios_of_the_other_mode_are_skipped_with_a_note() {
+    if Command::new("socat").arg("-V").output().is_err() {
+        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fwd_sc = "scenarios/forward/client-half-close.toml";
+    let tcp_sc = "scenarios/tcp/rst-mid-request.toml";
+    for extra in [&[][..], &["--mode", "echo"][..]] {
+        let mut args = vec![fwd_sc, tcp_sc, "--proto", "tcp", "--target-cmd", SOCAT_ECHO];
+        args.extend_from_slice(extra);
+        let (out, res) = run(&args, dir.path());
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr(&out));
+        let fwd = &res[0];
+        assert_eq!(fwd["scenario"]["mode"], "forward");
+        assert_eq!(fwd["status"], "skipped", "{fwd}");
+        assert_eq!(fwd["setup_error"], Value::Null, "{fwd}");
+        assert!(fwd["notes"].to_string().contains("echo mode"), "{fwd}");
+        assert_eq!(res[1]["verdict"], "survived", "{}", res[1]);
+    }
+    // socat as a forwarder: the echo scenario is skipped, not run.
+    let forwarder = "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork TCP:{upstream}";
+    let (out, res) = run(&[tcp_sc, "--target-cmd", forwarder], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(res[0]["status"], "skipped", "{}", res[0]);
+    assert!(
+        res[0]["notes"].to_string().contains("forward mode"),
+        "{}",
+        res[0]
+    );
+    // A --mode that contradicts the command is a usage error.
+    for (cmd, mode) in [(SOCAT_ECHO, "forward"), (forwarder, "echo")] {
+        let (out, _) = run(&[tcp_sc, "--target-cmd", cmd, "--mode", mode], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{mode}: {}", stderr(&out));
+    }
+    let (out, _) = run(
+        &[tcp_sc, "--target-addr", "127.0.0.1:9", "--mode", "forward"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 /// A Python interpreter to write tiny targets with: `python3` (Unix) or

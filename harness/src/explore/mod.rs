@@ -14,7 +14,7 @@
 
 pub mod gen;
 
-use crate::external_args::{ExternalArgs, ProtoArg};
+use crate::external_args::ExternalArgs;
 use crate::report::ResultRecord;
 use crate::runner::{self, RunConfig, Subject};
 use crate::scenario::{
@@ -28,12 +28,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ModeArg {
-    Echo,
-    Forward,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum BuiltinArg {
     Naive,
     Hardened,
@@ -43,9 +37,9 @@ pub enum BuiltinArg {
 pub struct ExploreArgs {
     /// Protocol of the server under test.
     #[arg(long = "proto", value_enum, id = "explore_proto")]
-    pub proto: ProtoArg,
+    pub proto: Proto,
     #[arg(long, value_enum, default_value = "echo")]
-    pub mode: ModeArg,
+    pub mode: Mode,
     /// Built-in server to explore (ignored with --target-cmd / --target-addr).
     #[arg(long = "impl", value_enum, default_value = "naive")]
     pub imp: BuiltinArg,
@@ -206,8 +200,8 @@ pub fn search(
     let mut runner = TestRunner::new_with_rng(config, rng);
     let name = format!(
         "explored-{}-{}-seed-{}",
-        proto_str(s.proto),
-        mode_str(s.target.mode),
+        s.proto.as_str(),
+        s.target.mode.as_str(),
         s.seed
     );
     // Every failing run, so the minimal value's record can be found again.
@@ -271,20 +265,6 @@ pub fn search(
     }
 }
 
-fn proto_str(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    }
-}
-
-fn mode_str(m: Mode) -> &'static str {
-    match m {
-        Mode::Echo => "echo",
-        Mode::Forward => "forward",
-    }
-}
-
 /// Put what was observed into the scenario as its expectation: the verdict
 /// and the server's error names, for this OS only (other OSes stay unknown).
 pub fn with_observed(
@@ -317,11 +297,7 @@ pub fn with_observed(
 /// 2 usage or setup error.
 pub fn main(args: ExploreArgs) -> u8 {
     use crate::cli::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
-    let proto: Proto = args.proto.into();
-    let mode = match args.mode {
-        ModeArg::Echo => Mode::Echo,
-        ModeArg::Forward => Mode::Forward,
-    };
+    let (proto, mode) = (args.proto, args.mode);
     if mode == Mode::Forward && proto == Proto::Udp {
         crate::output::errln!("error: --mode forward requires --proto tcp");
         return EXIT_INPUT;
@@ -332,6 +308,9 @@ pub fn main(args: ExploreArgs) -> u8 {
         target_addr: x.target_addr,
         allow_remote: x.allow_remote,
         proto: Some(args.proto),
+        // Explore's --mode is for built-in servers too; it is the target's
+        // mode (checked against {upstream}) only when there is a target.
+        mode: (x.target_cmd.is_some() || x.target_addr.is_some()).then_some(mode),
         expect: Vec::new(),
         probe_send: x.probe_send.clone(),
         probe_expect: x.probe_expect.clone(),

@@ -46,6 +46,47 @@ pub struct ExternalTarget {
     /// `--allow-remote`: the target's address (given or announced) may be
     /// outside loopback.
     pub allow_remote: bool,
+    /// What the target was started as (`--mode`, or see [`target_mode`]):
+    /// scenarios of the other mode are skipped.
+    pub mode: Mode,
+}
+
+/// The mode an external target runs in: `--mode` if given, else what the
+/// target can be. A `--target-cmd` is a forwarder exactly when it takes the
+/// upstream address (`{upstream}`), so that decides the default, and a
+/// `--mode` that contradicts it is a usage error. A `--target-addr` server
+/// cannot be told where its upstream is: echo only.
+pub fn target_mode(kind: &ExternalKind, given: Option<Mode>) -> Result<Mode, String> {
+    let can = match kind {
+        ExternalKind::Cmd(c) if c.contains("{upstream}") => Mode::Forward,
+        ExternalKind::Cmd(_) | ExternalKind::Addr(_) => Mode::Echo,
+    };
+    match (given, can, kind) {
+        (None, m, _) => Ok(m),
+        (Some(g), m, _) if g == m => Ok(m),
+        (Some(_), Mode::Forward, _) => Err(
+            "--mode echo, but --target-cmd has {upstream}, which only a forwarder takes".into(),
+        ),
+        (Some(_), _, ExternalKind::Addr(_)) => Err(
+            "--mode forward needs --target-cmd with {upstream}: each run gives the forwarder its own upstream address".into(),
+        ),
+        (Some(_), _, ExternalKind::Cmd(_)) => Err(
+            "--mode forward: put {upstream} in --target-cmd where your forwarder takes its upstream address".into(),
+        ),
+    }
+}
+
+/// Why `sc` is not run against `ext`, if it is not: the scenario is for a
+/// server of the other mode (a forward scenario against an echo server
+/// could only fail to set up).
+pub fn mode_skip(sc: &Scenario, ext: &ExternalTarget) -> Option<String> {
+    (sc.target.mode != ext.mode).then(|| {
+        format!(
+            "skipped: a {}-mode scenario, and the target runs in {} mode (--mode; default for --target-cmd: forward if it has {{upstream}}, else echo; --target-addr: echo)",
+            sc.target.mode.as_str(),
+            ext.mode.as_str()
+        )
+    })
 }
 
 /// The loopback rule, for `--target-addr` and for the address a
@@ -186,12 +227,6 @@ pub async fn spawn_cmd(
     upstream: Option<SocketAddr>,
     cfg: &RunConfig,
 ) -> Result<RunningTarget, String> {
-    if sc.target.mode == Mode::Forward && !cmd.contains("{upstream}") {
-        return Err(
-            "this is a forward-mode scenario: put {upstream} in --target-cmd where your forwarder takes its upstream address"
-                .into(),
-        );
-    }
     let listen = free_port(&sc.target.bind, sc.target.proto)?;
     let mut words = command_line(cmd, listen, upstream)?;
     let program = PathBuf::from(words.remove(0));
@@ -344,7 +379,23 @@ mod tests {
             probe: ProbeSpec::default(),
             expect: vec![Verdict::Survived],
             allow_remote: false,
+            mode: Mode::Echo,
         }
+    }
+
+    #[test]
+    fn the_mode_defaults_to_what_the_command_can_be_and_must_agree_with_it() {
+        let echo = ExternalKind::Cmd("socat TCP-LISTEN:{port} EXEC:cat".into());
+        let fwd = ExternalKind::Cmd("socat TCP-LISTEN:{port} TCP:{upstream}".into());
+        let addr = ExternalKind::Addr("127.0.0.1:9".parse().unwrap());
+        assert_eq!(target_mode(&echo, None), Ok(Mode::Echo));
+        assert_eq!(target_mode(&fwd, None), Ok(Mode::Forward));
+        assert_eq!(target_mode(&addr, None), Ok(Mode::Echo));
+        assert_eq!(target_mode(&echo, Some(Mode::Echo)), Ok(Mode::Echo));
+        assert_eq!(target_mode(&fwd, Some(Mode::Forward)), Ok(Mode::Forward));
+        assert!(target_mode(&echo, Some(Mode::Forward)).is_err());
+        assert!(target_mode(&fwd, Some(Mode::Echo)).is_err());
+        assert!(target_mode(&addr, Some(Mode::Forward)).is_err());
     }
 
     #[test]

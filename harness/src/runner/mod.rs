@@ -187,12 +187,12 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         target: ext.map(ExternalTarget::info),
     };
     if let Some(x) = ext {
-        rec.notes = external::notes(sc, x);
-        if sc.target.mode == Mode::Forward && matches!(x.kind, ExternalKind::Addr(_)) {
+        if let Some(note) = external::mode_skip(sc, x) {
             rec.status = Status::Skipped;
-            rec.notes.push("skipped: a forward-mode scenario needs to give the forwarder its upstream address; use --target-cmd with {upstream}".into());
+            rec.notes.push(note);
             return rec;
         }
+        rec.notes = external::notes(sc, x);
     }
     let fail_setup = |mut rec: ResultRecord, msg: String| {
         rec.diff = vec![format!("setup: {msg}")];

@@ -1,5 +1,7 @@
 //! The parsed, validated scenario: what the runner executes. Produced only by
 //! `scenario::parse`, so every value here has already been checked.
+//! `Proto` and `Mode` are also the command line's `--proto` / `--mode`
+//! values (clap `ValueEnum`), so there is one list of each.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ use std::path::PathBuf;
     PartialOrd,
     Ord,
     schemars::JsonSchema,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
@@ -38,6 +41,7 @@ pub enum Proto {
     PartialOrd,
     Ord,
     schemars::JsonSchema,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -45,6 +49,26 @@ pub enum Mode {
     Echo,
     /// TCP port forwarder: each accepted connection is relayed to `--upstream`.
     Forward,
+}
+
+impl Proto {
+    /// The name in scenario files, reports and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+impl Mode {
+    /// The name in scenario files, reports and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Echo => "echo",
+            Mode::Forward => "forward",
+        }
+    }
 }
 
 /// Which server: a built-in reference server, or the user's own program

@@ -136,24 +136,8 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
 
     let t = &sc.target;
     out.push_str("\n[target]\n");
-    writeln!(
-        out,
-        "proto = {}",
-        q(match t.proto {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        })
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "mode = {}",
-        q(match t.mode {
-            Mode::Echo => "echo",
-            Mode::Forward => "forward",
-        })
-    )
-    .unwrap();
+    writeln!(out, "proto = {}", q(t.proto.as_str())).unwrap();
+    writeln!(out, "mode = {}", q(t.mode.as_str())).unwrap();
     writeln!(out, "bind = {}", q(&t.bind)).unwrap();
     if t.options.ip_recverr {
         writeln!(out, "ip_recverr = true").unwrap();

@@ -29,9 +29,9 @@ pub struct ServeArgs {
     #[arg(long = "impl", value_enum)]
     pub impl_: ImplArg,
     #[arg(long, value_enum)]
-    pub proto: ProtoArg,
+    pub proto: Proto,
     #[arg(long, value_enum, default_value = "echo")]
-    pub mode: ModeArg,
+    pub mode: Mode,
     /// Forward mode: where to connect for each accepted client.
     #[arg(long)]
     pub upstream: Option<std::net::SocketAddr>,
@@ -60,38 +60,12 @@ pub enum ImplArg {
     Naive,
     Hardened,
 }
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ProtoArg {
-    Tcp,
-    Udp,
-}
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ModeArg {
-    Echo,
-    Forward,
-}
 
 impl From<ImplArg> for Impl {
     fn from(a: ImplArg) -> Impl {
         match a {
             ImplArg::Naive => Impl::Naive,
             ImplArg::Hardened => Impl::Hardened,
-        }
-    }
-}
-impl From<ProtoArg> for Proto {
-    fn from(a: ProtoArg) -> Proto {
-        match a {
-            ProtoArg::Tcp => Proto::Tcp,
-            ProtoArg::Udp => Proto::Udp,
-        }
-    }
-}
-impl From<ModeArg> for Mode {
-    fn from(a: ModeArg) -> Mode {
-        match a {
-            ModeArg::Echo => Mode::Echo,
-            ModeArg::Forward => Mode::Forward,
         }
     }
 }
@@ -121,8 +95,8 @@ impl Fatal {
 /// (1 after a fatal error, 2 for a bad command line).
 pub fn run(args: ServeArgs) -> ExitCode {
     log::start_clock();
-    if matches!(args.mode, ModeArg::Forward) {
-        if matches!(args.proto, ProtoArg::Udp) {
+    if matches!(args.mode, Mode::Forward) {
+        if matches!(args.proto, Proto::Udp) {
             crate::output::errln!("netrepro serve: --mode forward is TCP only");
             return ExitCode::from(2);
         }
@@ -159,7 +133,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
     let idle = Duration::from_millis(args.idle_timeout_ms.max(1));
     let delay = Duration::from_millis(args.reply_delay_ms);
     match (args.proto, args.mode) {
-        (ProtoArg::Tcp, mode) => {
+        (Proto::Tcp, mode) => {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(Fatal::op("bind"))?;
@@ -171,22 +145,20 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
             log::listening(listener.local_addr().map_err(Fatal::op("bind"))?);
             let upstream = args.upstream;
             match (args.impl_, mode, upstream) {
-                (ImplArg::Naive, ModeArg::Echo, _) => tcp_echo::naive(listener, delay).await,
-                (ImplArg::Hardened, ModeArg::Echo, _) => {
+                (ImplArg::Naive, Mode::Echo, _) => tcp_echo::naive(listener, delay).await,
+                (ImplArg::Hardened, Mode::Echo, _) => {
                     let max = limits::conn_limit(args.max_conns, 1);
                     tcp_echo::hardened(listener, max, idle, delay).await
                 }
-                (ImplArg::Naive, ModeArg::Forward, Some(up)) => {
-                    tcp_forward::naive(listener, up).await
-                }
-                (ImplArg::Hardened, ModeArg::Forward, Some(up)) => {
+                (ImplArg::Naive, Mode::Forward, Some(up)) => tcp_forward::naive(listener, up).await,
+                (ImplArg::Hardened, Mode::Forward, Some(up)) => {
                     let max = limits::conn_limit(args.max_conns, 2);
                     tcp_forward::hardened(listener, up, max, idle).await
                 }
-                (_, ModeArg::Forward, None) => unreachable!("checked in run"),
+                (_, Mode::Forward, None) => unreachable!("checked in run"),
             }
         }
-        (ProtoArg::Udp, _) => {
+        (Proto::Udp, _) => {
             let hardened = matches!(args.impl_, ImplArg::Hardened);
             let sock = udp_echo::bind(addr, |s| {
                 udp_echo::apply_ip_recverr(s, addr, args.ip_recverr);
