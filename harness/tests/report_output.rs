@@ -4,29 +4,13 @@
 //! folder is refused before the run starts, and the node is left as it was.
 
 mod bounded;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
 const EXIT_REPORT: i32 = 4;
-
-const VALID: &str = r#"name = "ok"
-summary = "fine"
-actors = ["a"]
-
-[target]
-proto = "tcp"
-
-[[steps]]
-actor = "a"
-op = "connect"
-
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
 
 fn netrepro() -> Command {
     Command::new(env!("CARGO_BIN_EXE_netrepro"))
@@ -35,7 +19,7 @@ fn netrepro() -> Command {
 /// A scenario file in `dir`.
 fn scenario(dir: &Path) -> PathBuf {
     let p = dir.join("ok.toml");
-    std::fs::write(&p, VALID).unwrap();
+    std::fs::write(&p, common::ONE_CONNECT).unwrap();
     p
 }
 
