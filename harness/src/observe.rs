@@ -55,6 +55,31 @@ pub struct StepRecord {
     pub last: Option<RunAt>,
 }
 
+impl StepRecord {
+    /// A `recv` that asked for N bytes and got fewer (a truncated UDP
+    /// datagram): `short`, not `ok`.
+    pub fn is_short(&self) -> bool {
+        match (&self.outcome, self.wanted) {
+            (StepOutcome::Ok { bytes }, Some(w)) => self.op == "recv" && *bytes < w,
+            _ => false,
+        }
+    }
+
+    /// How the step went if not as it asked: the error's OS name,
+    /// `timeout` (e.g. a lost reply), `eof` (the peer closed before the
+    /// bytes the step asked for), `short`, or `skipped`. `None` for ok, and
+    /// for an EOF the step itself waited for (`recv` until EOF, or any).
+    pub fn not_ok(&self) -> Option<&str> {
+        match &self.outcome {
+            StepOutcome::Ok { .. } => self.is_short().then_some("short"),
+            StepOutcome::Eof { .. } => self.wanted.map(|_| "eof"),
+            StepOutcome::Error { error, .. } => Some(&error.name),
+            StepOutcome::Timeout { .. } => Some("timeout"),
+            StepOutcome::Skipped { .. } => Some("skipped"),
+        }
+    }
+}
+
 /// One run of a step: which group member, in which repeat iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunAt {
@@ -191,4 +216,55 @@ pub struct ExitInfo {
     pub code: Option<i32>,
     /// Unix signal number.
     pub signal: Option<i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::ErrorClass;
+
+    fn rec(op: &str, outcome: StepOutcome, wanted: Option<usize>) -> StepRecord {
+        StepRecord {
+            index: 0,
+            line: 1,
+            id: None,
+            actor: "a".into(),
+            member: 0,
+            iteration: 0,
+            op: op.into(),
+            outcome,
+            elapsed_ms: 0,
+            wanted,
+            runs: 1,
+            last: None,
+        }
+    }
+
+    #[test]
+    fn every_outcome_a_step_did_not_ask_for_has_a_label() {
+        let ok = |bytes| StepOutcome::Ok { bytes };
+        let eof = StepOutcome::Eof { bytes: 3 };
+        assert_eq!(rec("recv", ok(32), Some(32)).not_ok(), None);
+        assert_eq!(rec("send", ok(32), Some(32)).not_ok(), None);
+        assert_eq!(rec("recv", ok(8), Some(32)).not_ok(), Some("short"));
+        // EOF before the asked bytes, versus a recv that waits for EOF.
+        assert_eq!(rec("recv", eof.clone(), Some(32)).not_ok(), Some("eof"));
+        assert_eq!(rec("recv", eof, None).not_ok(), None);
+        let lost = StepOutcome::Timeout {
+            bytes: 0,
+            after_ms: 1000,
+        };
+        assert_eq!(rec("recv", lost, Some(32)).not_ok(), Some("timeout"));
+        let err = StepOutcome::Error {
+            bytes: 0,
+            error: crate::errors::ObservedError {
+                raw: Some(104),
+                name: "ECONNRESET".into(),
+                class: ErrorClass::Reset,
+            },
+        };
+        assert_eq!(rec("recv", err, Some(32)).not_ok(), Some("ECONNRESET"));
+        let skipped = StepOutcome::Skipped { reason: "x".into() };
+        assert_eq!(rec("close", skipped, None).not_ok(), Some("skipped"));
+    }
 }

@@ -23,10 +23,7 @@ pub fn outcome_matches(matcher: &str, outcome: &StepOutcome) -> bool {
 /// knowing how many bytes the step asked for: a `recv` that got fewer
 /// (a truncated UDP datagram) is `"short"`, not `"ok"`.
 pub fn record_matches(matcher: &str, rec: &StepRecord) -> bool {
-    let short = match (&rec.outcome, rec.wanted) {
-        (StepOutcome::Ok { bytes }, Some(w)) => rec.op == "recv" && *bytes < w,
-        _ => false,
-    };
+    let short = rec.is_short();
     match matcher {
         "short" => short,
         "ok" if short => false,

@@ -45,3 +45,27 @@ fn markdown_of_the_merged_matrix() {
     let m = matrix::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
     insta::assert_snapshot!(markdown::render(&relative(m)));
 }
+
+/// Lost replies are in the table, counted over every run they stand for
+/// (they showed as `-` before).
+#[test]
+fn the_table_counts_every_client_step_that_did_not_go_as_asked() {
+    let mut rep = json::read(&fixture("report-wine.json")).unwrap();
+    let r = rep
+        .results
+        .iter_mut()
+        .find(|r| r.scenario.name == "natter-upstream-abort" && r.impl_.as_str() == "naive")
+        .unwrap();
+    let lost = r
+        .steps
+        .iter_mut()
+        .find(|s| s.not_ok() == Some("timeout"))
+        .unwrap();
+    lost.runs = 3;
+    let table = table::render(&rep);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("natter-upstream-abort") && l.contains("naive"))
+        .unwrap();
+    assert!(row.contains(" timeout(3) "), "{row}");
+}

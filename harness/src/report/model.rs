@@ -186,6 +186,23 @@ impl ResultRecord {
         self.status == Status::Failed
     }
 
+    /// Every client step that did not go as it asked ([`StepRecord::not_ok`]:
+    /// errors, timeouts, EOF before the asked bytes, short reads, skipped),
+    /// as distinct labels in order of first appearance, each with how many
+    /// runs had it.
+    pub fn client_outcomes(&self) -> Vec<(&str, u64)> {
+        let mut out: Vec<(&str, u64)> = Vec::new();
+        for r in &self.steps {
+            if let Some(label) = r.not_ok() {
+                match out.iter_mut().find(|(l, _)| *l == label) {
+                    Some((_, n)) => *n += r.runs,
+                    None => out.push((label, r.runs)),
+                }
+            }
+        }
+        out
+    }
+
     /// Distinct client-side errors, in order of first appearance.
     pub fn client_errors(&self) -> Vec<&ObservedError> {
         let mut out: Vec<&ObservedError> = Vec::new();

@@ -20,10 +20,15 @@ fn row(r: &ResultRecord) -> [String; 8] {
         .verdict
         .map_or("not run".to_string(), |v| v.as_str().to_string());
     let expected = crate::scenario::verdicts_label(&r.expected);
+    // Every step that did not go as asked, with its run count when > 1
+    // (`timeout(3)`: three lost replies).
     let client = r
-        .client_errors()
+        .client_outcomes()
         .iter()
-        .map(|e| e.name.as_str())
+        .map(|&(label, n)| match n {
+            1 => label.to_string(),
+            n => format!("{label}({n})"),
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let mut server: Vec<String> = Vec::new();
