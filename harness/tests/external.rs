@@ -46,7 +46,18 @@ fn server_error_names(r: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Is socat here? If not, says SKIP (.ci/run installs it).
+#[cfg(unix)]
+fn socat_installed() -> bool {
+    let here = Command::new("socat").arg("-V").output().is_ok();
+    if !here {
+        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+    }
+    here
+}
+
 /// socat as a third-party TCP echo server.
+#[cfg(unix)]
 const SOCAT_ECHO: &str = "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork EXEC:cat";
 
 fn stderr(o: &Output) -> String {
@@ -136,8 +147,7 @@ fn natter_style_forwarder_logs_ebadf_from_closing_under_its_sibling_and_the_fixe
 #[cfg(unix)]
 #[test]
 fn socat_as_a_third_party_tcp_echo_survives() {
-    if Command::new("socat").arg("-V").output().is_err() {
-        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+    if !socat_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -162,8 +172,7 @@ fn socat_as_a_third_party_tcp_echo_survives() {
 #[cfg(unix)]
 #[test]
 fn options_not_applied_to_socat_are_named_in_the_notes() {
-    if Command::new("socat").arg("-V").output().is_err() {
-        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+    if !socat_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -196,8 +205,7 @@ fn options_not_applied_to_socat_are_named_in_the_notes() {
 #[cfg(unix)]
 #[test]
 fn scenarios_of_the_other_mode_are_skipped_with_a_note() {
-    if Command::new("socat").arg("-V").output().is_err() {
-        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+    if !socat_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
