@@ -17,6 +17,7 @@ pub enum VerdictArg {
     Hung,
     Crashed,
     Leaked,
+    Busy,
 }
 
 impl From<VerdictArg> for Verdict {
@@ -26,6 +27,7 @@ impl From<VerdictArg> for Verdict {
             VerdictArg::Hung => Verdict::Hung,
             VerdictArg::Crashed => Verdict::Crashed,
             VerdictArg::Leaked => Verdict::Leaked,
+            VerdictArg::Busy => Verdict::Busy,
         }
     }
 }

@@ -152,6 +152,12 @@ pub struct ResourceSample {
     /// Only processes alive at the sample count (a reaped child's time is gone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_ms: Option<u64>,
+    /// CPU time plus time spent runnable but waiting for a CPU, summed over
+    /// the tree's threads, in milliseconds (Linux `/proc/PID/task/TID/schedstat`).
+    /// A process that wants to run all the time gains about the wall time
+    /// whatever the machine's load; `cpu_ms` alone gains only its share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runnable_ms: Option<u64>,
     /// Descriptors by type, summed over the tree (information, not a verdict).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fds_by_type: BTreeMap<FdKind, u64>,

@@ -215,3 +215,36 @@ fn java_thread_per_connection_echo_survives_the_tcp_catalog() {
         }
     }
 }
+
+const TRIBLER_PLAIN: &str = "scenarios/udp/tribler-vanished-client.toml";
+
+#[test]
+fn a_server_that_spins_after_the_scenario_is_busy_and_a_quiet_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    // One reply to a vanished client -> one ICMP error queued with IP_RECVERR;
+    // asyncio never reads the error queue and epoll wakes it forever.
+    let spin = "python3 examples/targets/spin_udp_asyncio.py --port {port} --reply-delay-ms 150";
+    let (out, res) = run(&[TRIBLER_PLAIN], spin, &["--expect", "busy"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = &res[0];
+    assert_eq!(r["verdict"], "busy", "{}", notes(r));
+    assert!(notes(r).contains("busy: "), "{}", notes(r));
+    // It still served the probe and its error was the ICMP one.
+    assert_eq!(r["probe"]["served"], true);
+    assert!(
+        r["server_errors"].to_string().contains("ECONNREFUSED"),
+        "{r}"
+    );
+
+    // The same server draining its error queue: quiet, survived.
+    let quiet = format!("{spin} --drain-errqueue");
+    let (out, res) = run(
+        &[TRIBLER_PLAIN],
+        &quiet,
+        &["--expect", "survived"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(res[0]["verdict"], "survived", "{}", notes(&res[0]));
+    assert!(res[0]["server_errors"].to_string().contains("ECONNREFUSED"));
+}

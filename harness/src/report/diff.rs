@@ -78,9 +78,10 @@ fn severity(v: Option<Verdict>) -> u8 {
     match v {
         None => 0,
         Some(Verdict::Survived) => 1,
-        Some(Verdict::Leaked) => 2,
-        Some(Verdict::Hung) => 3,
-        Some(Verdict::Crashed) => 4,
+        Some(Verdict::Busy) => 2,
+        Some(Verdict::Leaked) => 3,
+        Some(Verdict::Hung) => 4,
+        Some(Verdict::Crashed) => 5,
     }
 }
 

@@ -3,6 +3,7 @@
 //! expectation. Every wait is bounded; the server is killed and reaped at
 //! the end whatever happened.
 
+pub mod busy;
 pub mod external;
 pub mod os_options;
 pub mod probe;
@@ -328,10 +329,21 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         if let Some(e) = target.try_exit() {
             exit = Some(e);
             Verdict::Crashed
-        } else if outcome.leaked() {
-            Verdict::Leaked
         } else {
-            Verdict::Survived
+            // Nothing talks to the server any more: is it still busy?
+            let busy = busy::check(&target).await;
+            if let Some(b) = &busy {
+                if b.busy {
+                    rec.notes.push(b.note());
+                }
+            }
+            if outcome.leaked() {
+                Verdict::Leaked
+            } else if busy.is_some_and(|b| b.busy) {
+                Verdict::Busy
+            } else {
+                Verdict::Survived
+            }
         }
     };
     let killed = target.kill().await;

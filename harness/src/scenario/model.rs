@@ -389,8 +389,12 @@ pub enum Verdict {
     Hung,
     /// Exited (exit code or signal recorded).
     Crashed,
-    /// Serves the probe, but fds or CLOSE_WAIT sockets grew and did not come back.
+    /// Serves the probe, but its sockets (count or CLOSE_WAIT), threads or
+    /// processes grew and did not come back.
     Leaked,
+    /// Serves the probe and resources came back, but its process tree kept
+    /// using a CPU after the scenario ended (a spinning event loop).
+    Busy,
 }
 
 /// Acceptable verdicts as one label: `"crashed|hung"`, or `"unknown"` for
@@ -413,6 +417,7 @@ impl Verdict {
             Verdict::Hung => "hung",
             Verdict::Crashed => "crashed",
             Verdict::Leaked => "leaked",
+            Verdict::Busy => "busy",
         }
     }
 }

@@ -55,7 +55,7 @@
 //! # most MAX_EXECUTIONS, and `timeout_ms` still bounds the whole run.
 //!
 //! [expect.naive]       # [expect.naive] and [expect.hardened] are both required
-//! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked)
+//! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked | busy)
 //! server_errors = ["refused", "ECONNREFUSED"]   # optional matchers
 //! steps = { first-read = ["eof", "reset"] }     # optional: step id -> matchers
 //! [expect.naive.windows]   # optional per-OS override (linux | windows | macos | wine), same keys
@@ -113,7 +113,7 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 const OPS: &str = "connect, bind, accept, send, recv, shutdown, close, abort, wait";
-const VERDICTS: &str = "survived, hung, crashed, leaked";
+const VERDICTS: &str = "survived, hung, crashed, leaked, busy";
 const UPSTREAM: &str = "upstream";
 const TOP_LEVEL_KEYS: &[&str] = &["name", "summary", "refs", "timeout_ms", "steps", "expect"];
 const MIN_MAX_FDS: u64 = 16;
@@ -1335,6 +1335,7 @@ fn validate_verdicts(v: &S<StrOrList>) -> VResult<Vec<Verdict>> {
             "hung" => Verdict::Hung,
             "crashed" => Verdict::Crashed,
             "leaked" => Verdict::Leaked,
+            "busy" => Verdict::Busy,
             "unknown" => return verr(
                 span,
                 "\"unknown\" cannot be combined with other verdicts; write server = \"unknown\"",
@@ -2027,7 +2028,7 @@ server = "survived"
     #[case::expectation_unknown_step(
         format!("{HEAD}actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nid = \"s\"\n[expect.naive]\nserver = \"crashed\"\nsteps = {{ t = \"eof\" }}\n[expect.hardened]\nserver = \"survived\"\n"), 12, 11, "refers to step id \"t\", which no step has; step ids: s")]
     #[case::unknown_verdict(
-        format!("{HEAD}[expect.naive]\nserver = [\"crashed\", \"exploded\"]\n"), 6, 22, "unknown verdict \"exploded\"; expected one of: survived, hung, crashed, leaked")]
+        format!("{HEAD}[expect.naive]\nserver = [\"crashed\", \"exploded\"]\n"), 6, 22, "unknown verdict \"exploded\"; expected one of: survived, hung, crashed, leaked, busy")]
     #[case::server_wrong_type(
         format!("{HEAD}[expect.naive]\nserver = 3\n"), 6, 10, "expected a string or an array of strings, found integer")]
     #[case::unknown_matcher(

@@ -231,7 +231,8 @@ mod tests {
             Just(Verdict::Survived),
             Just(Verdict::Hung),
             Just(Verdict::Crashed),
-            Just(Verdict::Leaked)
+            Just(Verdict::Leaked),
+            Just(Verdict::Busy)
         ]
     }
 

@@ -26,6 +26,7 @@ pub(super) fn sample(root: &Root) -> ResourceSample {
     let mut fds = 0u64;
     let mut threads = 0u64;
     let mut cpu_ticks = 0u64;
+    let mut runnable_ns = Some(0u64);
     let mut live = Vec::with_capacity(pids.len());
     let mut tcp_inodes = HashSet::new();
     let mut udp_inodes = HashSet::new();
@@ -42,6 +43,10 @@ pub(super) fn sample(root: &Root) -> ResourceSample {
             continue;
         };
         live.push(pid);
+        runnable_ns = match (runnable_ns, runnable(pid)) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
         threads += st.threads;
         cpu_ticks += st.cpu_ticks;
         for entry in dir.flatten() {
@@ -61,6 +66,7 @@ pub(super) fn sample(root: &Root) -> ResourceSample {
     out.threads = Some(threads);
     out.processes = Some(live.len() as u64);
     out.cpu_ms = Some((cpu_ticks as f64 * tick_ms) as u64);
+    out.runnable_ms = runnable_ns.map(|n| n / 1_000_000);
     if net.known {
         out.tcp_sockets = Some(tcp_inodes.len() as u64);
         out.udp_sockets = Some(udp_inodes.len() as u64);
@@ -135,6 +141,27 @@ impl NetView {
             unix_inodes,
         }
     }
+}
+
+/// On-CPU plus run-queue wait time (ns) of every thread of `pid`: the first
+/// two fields of `/proc/PID/task/TID/schedstat` (kernel
+/// Documentation/scheduler/sched-stats.rst; needs CONFIG_SCHED_INFO).
+/// `None` if the files are missing.
+fn runnable(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    let mut any = false;
+    for t in tasks.flatten() {
+        // A thread that ended since the listing: its time is gone anyway.
+        if let Ok(text) = std::fs::read_to_string(t.path().join("schedstat")) {
+            let mut f = text.split_whitespace().map(|v| v.parse::<u64>().ok());
+            if let (Some(Some(run)), Some(Some(wait))) = (f.next(), f.next()) {
+                total += run + wait;
+                any = true;
+            }
+        }
+    }
+    any.then_some(total)
 }
 
 #[derive(Debug, Clone, Copy)]
