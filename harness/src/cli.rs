@@ -35,7 +35,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Run scenarios against the built-in naive and hardened servers.
+    /// Run scenarios against the built-in servers (naive, naive-seq, hardened).
     Run(RunArgs),
     /// Check scenario files without running them.
     Validate(PathsArg),
@@ -67,9 +67,10 @@ pub struct ListArgs {
     pub markdown: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImplName {
     Naive,
+    NaiveSeq,
     Hardened,
 }
 
@@ -79,13 +80,13 @@ pub struct RunArgs {
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
     /// Which built-in implementations to run against.
-    #[arg(long = "impl", value_enum, value_delimiter = ',', default_values = ["naive", "hardened"])]
+    #[arg(long = "impl", value_enum, value_delimiter = ',', default_values = ["naive", "naive-seq", "hardened"])]
     pub impls: Vec<ImplName>,
     /// Only scenarios whose name contains this text.
     #[arg(long)]
     pub filter: Option<String>,
     /// Where to write the JSON report. Default: reports/latest.json for the
-    /// full run (every scenario in scenarios/, naive and hardened);
+    /// full run (every scenario in scenarios/, every built-in impl);
     /// reports/latest-narrowed.json for a run narrowed by --filter, --impl
     /// or paths; reports/latest-external.json for --target-cmd/--target-addr.
     #[arg(long)]
@@ -247,11 +248,12 @@ pub fn list_row(sc: &Scenario, platform: crate::scenario::Platform) -> String {
         crate::scenario::verdicts_label(&e.server)
     };
     format!(
-        "{:<40} {:<4} {:<8} naive={:<10} hardened={:<10} {}",
+        "{:<40} {:<4} {:<8} naive={:<10} naive-seq={:<10} hardened={:<10} {}",
         crate::escape::terminal(&sc.name),
         format!("{:?}", sc.target.proto).to_lowercase(),
         format!("{:?}", sc.target.mode).to_lowercase(),
         exp(Impl::Naive),
+        exp(Impl::NaiveSeq),
         exp(Impl::Hardened),
         crate::escape::terminal(&sc.summary)
     )
@@ -274,9 +276,9 @@ fn new_report(started_at: String) -> Report {
 /// built-in servers owns `reports/latest.json`, so trying one scenario or
 /// one's own server does not silently replace the full record.
 fn default_report(args: &RunArgs) -> PathBuf {
-    let full_impls = args.impls.len() == 2
-        && args.impls.iter().any(|i| matches!(i, ImplName::Naive))
-        && args.impls.iter().any(|i| matches!(i, ImplName::Hardened));
+    let full_impls = [ImplName::Naive, ImplName::NaiveSeq, ImplName::Hardened]
+        .iter()
+        .all(|want| args.impls.iter().any(|i| i == want));
     let name = if args.external.target_cmd.is_some() || args.external.target_addr.is_some() {
         "latest-external.json"
     } else if args.filter.is_some()
@@ -335,6 +337,7 @@ fn run(args: RunArgs) -> u8 {
             .map(|i| {
                 runner::Subject::Builtin(match i {
                     ImplName::Naive => Impl::Naive,
+                    ImplName::NaiveSeq => Impl::NaiveSeq,
                     ImplName::Hardened => Impl::Hardened,
                 })
             })

@@ -70,7 +70,7 @@ fn main() {
     for path in files {
         let rel = path.strip_prefix(&root).unwrap_or(&path).with_extension("");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        for imp in [Impl::Naive, Impl::Hardened] {
+        for imp in Impl::ALL {
             let path = path.clone();
             trials.push(Trial::test(format!("{rel}::{}", imp.as_str()), move || {
                 run_case(&path, imp)

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum BuiltinArg {
     Naive,
+    NaiveSeq,
     Hardened,
 }
 
@@ -324,6 +325,7 @@ pub fn main(args: ExploreArgs) -> u8 {
         Ok(None) => {
             let i = match args.imp {
                 BuiltinArg::Naive => Impl::Naive,
+                BuiltinArg::NaiveSeq => Impl::NaiveSeq,
                 BuiltinArg::Hardened => Impl::Hardened,
             };
             (Subject::Builtin(i), i)

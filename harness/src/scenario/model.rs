@@ -73,7 +73,7 @@ impl Mode {
 
 /// Which server: a built-in reference server, or the user's own program
 /// (`run --target-cmd` / `--target-addr`). Scenario files state expectations
-/// for the built-in ones only; the parser accepts only naive and hardened.
+/// for the built-in ones only; the parser accepts naive, naive-seq, hardened.
 #[derive(
     Debug,
     Clone,
@@ -89,7 +89,14 @@ impl Mode {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Impl {
+    /// Task (or thread) per connection, `?` on every socket call: one
+    /// connection's error stays in its task by accident; accept errors end it.
     Naive,
+    /// Rust-book chapter 20 style: one accept loop serving one connection
+    /// at a time, `?` on every socket call up to `main`. TCP echo and
+    /// forwarder only (see `servers`); UDP echo is the same as `naive`.
+    #[serde(rename = "naive-seq")]
+    NaiveSeq,
     Hardened,
     /// A server netrepro did not write; its expectation comes from the user.
     External,
@@ -97,10 +104,11 @@ pub enum Impl {
 
 impl Impl {
     /// The built-in implementations (the ones scenario files have expectations for).
-    pub const ALL: [Impl; 2] = [Impl::Naive, Impl::Hardened];
+    pub const ALL: [Impl; 3] = [Impl::Naive, Impl::NaiveSeq, Impl::Hardened];
     pub fn as_str(self) -> &'static str {
         match self {
             Impl::Naive => "naive",
+            Impl::NaiveSeq => "naive-seq",
             Impl::Hardened => "hardened",
             Impl::External => "external",
         }

@@ -54,7 +54,8 @@
 //! # total of step executions (steps x group members x repetitions) is at
 //! # most MAX_EXECUTIONS, and `timeout_ms` still bounds the whole run.
 //!
-//! [expect.naive]       # [expect.naive] and [expect.hardened] are both required
+//! [expect.naive]       # [expect.naive] and [expect.hardened] are both required;
+//!                      # [expect.naive-seq] (the sequential naive server) is optional
 //! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked | busy)
 //! server_errors = ["refused", "ECONNREFUSED"]   # optional matchers
 //! steps = { first-read = ["eof", "reset"] }     # optional: step id -> matchers
@@ -202,6 +203,8 @@ impl RawStep {
 #[serde(deny_unknown_fields)]
 struct RawExpect {
     naive: Option<S<RawImplExpect>>,
+    #[serde(rename = "naive-seq")]
+    naive_seq: Option<S<RawImplExpect>>,
     hardened: Option<S<RawImplExpect>>,
 }
 
@@ -750,6 +753,14 @@ fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Scenario, usiz
     let expect_span = expect_raw.span();
     let expect_raw = expect_raw.into_inner();
     let mut expect = BTreeMap::new();
+    // [expect.naive-seq] came with the sequential naive server; a file
+    // written before it stays valid, its naive-seq runs are unverified.
+    if let Some(raw_seq) = &expect_raw.naive_seq {
+        expect.insert(
+            Impl::NaiveSeq,
+            validate_impl_expect(Impl::NaiveSeq, raw_seq, &ids)?,
+        );
+    }
     for (imp, raw_impl) in [
         (Impl::Naive, expect_raw.naive),
         (Impl::Hardened, expect_raw.hardened),

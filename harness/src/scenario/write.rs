@@ -1,8 +1,9 @@
 //! `Scenario` -> TOML text in the documented file format, such that
 //! `parse_str(to_toml(s))` gives back `s` (except `path` and step `line`s,
 //! which belong to the file). Used by `explore` to write the minimal failing
-//! sequence as a scenario file. Only naive and hardened expectations are
-//! written (the only ones a file can hold); a missing one is "unknown".
+//! sequence as a scenario file. Only built-in expectations are written (the
+//! only ones a file can hold); a missing naive or hardened one is written
+//! as "unknown", a missing naive-seq one stays absent (it is optional).
 
 use super::model::*;
 use std::fmt::Write as _;
@@ -172,6 +173,10 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     }
 
     for imp in Impl::ALL {
+        // [expect.naive-seq] is optional: absent stays absent.
+        if imp == Impl::NaiveSeq && !sc.expect.contains_key(&imp) {
+            continue;
+        }
         let e = sc.expect.get(&imp).cloned().unwrap_or_default();
         writeln!(out, "\n[expect.{}]", imp.as_str()).unwrap();
         partial(&mut out, &e.base, true);

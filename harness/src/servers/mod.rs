@@ -1,5 +1,12 @@
-//! Reference servers, run as child processes (`netrepro serve`): naive (what
-//! people really write) and hardened (the known fixes applied).
+//! Reference servers, run as child processes (`netrepro serve`): two naive
+//! flavours (what people really write) and hardened (the known fixes applied).
+//!
+//! - `naive`: task per connection, `?` everywhere (`tcp_echo::naive`, the
+//!   Natter-style `tcp_forward::naive`, the Tribler-style `udp_echo::naive`);
+//! - `naive-seq`: Rust-book style, one connection at a time on blocking std
+//!   sockets (`tcp_seq`); for UDP it is the same loop as `naive` (a UDP echo
+//!   written that way already is one sequential `?` loop);
+//! - `hardened`: `accept`, `limits`, timeouts, abort propagation.
 //!
 //! `run` is the whole process: it binds, prints `LISTENING <addr>` on stdout,
 //! logs each handled error as one JSON `ServerEvent` line on stderr, and
@@ -16,6 +23,7 @@ pub mod log;
 mod sockopt;
 mod tcp_echo;
 mod tcp_forward;
+mod tcp_seq;
 mod udp_echo;
 
 use crate::scenario::{Impl, Mode, Proto};
@@ -58,6 +66,7 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ImplArg {
     Naive,
+    NaiveSeq,
     Hardened,
 }
 
@@ -65,6 +74,7 @@ impl From<ImplArg> for Impl {
     fn from(a: ImplArg) -> Impl {
         match a {
             ImplArg::Naive => Impl::Naive,
+            ImplArg::NaiveSeq => Impl::NaiveSeq,
             ImplArg::Hardened => Impl::Hardened,
         }
     }
@@ -105,6 +115,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let (ImplArg::NaiveSeq, Proto::Tcp) = (args.impl_, args.proto) {
+        // Blocking std sockets, no runtime: the code it models has none.
+        return exit_code(serve_seq(&args));
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -119,12 +133,26 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let result = rt.block_on(serve(args));
     // Tasks may still sit in reads; the process is ending anyway.
     rt.shutdown_background();
+    exit_code(result)
+}
+
+/// Exit code 1 after logging the fatal event, 0 if the server returned.
+fn exit_code(result: Result<(), Fatal>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(fatal) => {
             log::event(fatal.op, &fatal.err, true);
             ExitCode::from(1)
         }
+    }
+}
+
+/// `--impl naive-seq --proto tcp`: the sequential blocking servers.
+fn serve_seq(args: &ServeArgs) -> Result<(), Fatal> {
+    let listener = tcp_seq::bind(SocketAddr::new(args.bind, args.port))?;
+    match (args.mode, args.upstream) {
+        (Mode::Forward, Some(up)) => tcp_seq::forward(listener, up),
+        _ => tcp_seq::echo(listener, Duration::from_millis(args.reply_delay_ms)),
     }
 }
 
@@ -145,12 +173,16 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
             log::listening(listener.local_addr().map_err(Fatal::op("bind"))?);
             let upstream = args.upstream;
             match (args.impl_, mode, upstream) {
-                (ImplArg::Naive, Mode::Echo, _) => tcp_echo::naive(listener, delay).await,
+                (ImplArg::Naive | ImplArg::NaiveSeq, Mode::Echo, _) => {
+                    tcp_echo::naive(listener, delay).await
+                }
                 (ImplArg::Hardened, Mode::Echo, _) => {
                     let max = limits::conn_limit(args.max_conns, 1);
                     tcp_echo::hardened(listener, max, idle, delay).await
                 }
-                (ImplArg::Naive, Mode::Forward, Some(up)) => tcp_forward::naive(listener, up).await,
+                (ImplArg::Naive | ImplArg::NaiveSeq, Mode::Forward, Some(up)) => {
+                    tcp_forward::naive(listener, up).await
+                }
                 (ImplArg::Hardened, Mode::Forward, Some(up)) => {
                     let max = limits::conn_limit(args.max_conns, 2);
                     tcp_forward::hardened(listener, up, max, idle).await
