@@ -117,12 +117,14 @@ server = "survived"
         assert_eq!(
             row,
             "| [x-one](udp/x.toml) | udp echo | a \\| b | crashed / hung (ECONNREFUSED) | unknown \
-             | crashed / hung (ECONNREFUSED) | survived | survived | survived |"
+             | crashed / hung (ECONNREFUSED) | unknown | unknown | unknown \
+             | survived | survived | survived |"
         );
         assert!(md.contains("1 scenarios."));
         let header = md.lines().find(|l| l.starts_with("| scenario")).unwrap();
         assert!(header.ends_with(
-            "naive linux | naive windows | naive macos | hardened linux | hardened windows | hardened macos |"
+            "naive linux | naive windows | naive macos | naive-seq linux | naive-seq windows \
+             | naive-seq macos | hardened linux | hardened windows | hardened macos |"
         ));
     }
 }

@@ -445,11 +445,15 @@ mod tests {
     fn only_the_full_run_writes_latest_json_by_default() {
         let p = |n: &str| Path::new("reports").join(n);
         assert_eq!(report_for(&[]), p("latest.json"));
-        assert_eq!(report_for(&["--impl", "hardened,naive"]), p("latest.json"));
+        assert_eq!(
+            report_for(&["--impl", "hardened,naive-seq,naive"]),
+            p("latest.json")
+        );
         assert_eq!(report_for(&["scenarios"]), p("latest.json"));
         for narrowed in [
             &["--filter", "tribler"][..],
             &["--impl", "naive"],
+            &["--impl", "hardened,naive"],
             &["scenarios/udp"],
             &["scenarios", "scenarios/udp"],
         ] {

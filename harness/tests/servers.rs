@@ -159,8 +159,8 @@ async fn echo_upstream() -> SocketAddr {
 }
 
 #[tokio::test]
-async fn tcp_echo_both_impls_announce_and_echo() {
-    for imp in ["naive", "hardened"] {
+async fn tcp_echo_every_impl_announces_and_echoes() {
+    for imp in ["naive", "naive-seq", "hardened"] {
         let server = Server::spawn(&["--impl", imp, "--proto", "tcp", "--mode", "echo"]).await;
         assert!(server.addr.ip().is_loopback());
         assert_ne!(server.addr.port(), 0);
@@ -184,8 +184,8 @@ async fn tcp_echo_hardened_sends_fin_after_echoing_everything() {
 }
 
 #[tokio::test]
-async fn udp_echo_both_impls_announce_and_echo() {
-    for imp in ["naive", "hardened"] {
+async fn udp_echo_every_impl_announces_and_echoes() {
+    for imp in ["naive", "naive-seq", "hardened"] {
         let server = Server::spawn(&["--impl", imp, "--proto", "udp", "--mode", "echo"]).await;
         udp_echo_roundtrip(server.addr, b"ping").await;
         udp_echo_roundtrip(server.addr, &[1u8; 1500]).await;
@@ -193,12 +193,58 @@ async fn udp_echo_both_impls_announce_and_echo() {
 }
 
 #[tokio::test]
-async fn tcp_forward_both_impls_forward() {
+async fn tcp_forward_every_impl_forwards() {
     let up = echo_upstream().await.to_string();
-    for imp in ["naive", "hardened"] {
+    for imp in ["naive", "naive-seq", "hardened"] {
         let server = Server::forward(imp, &up).await;
         tcp_echo_roundtrip(server.addr, b"through the forwarder").await;
     }
+}
+
+/// Abort a connection: SO_LINGER 0, then close (the peer gets an RST).
+fn abort(s: TcpStream) {
+    let s = s.into_std().unwrap();
+    socket2::SockRef::from(&s)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(s);
+}
+
+#[tokio::test]
+async fn naive_seq_dies_of_one_reset() {
+    let mut server = Server::spawn(&["--impl", "naive-seq", "--proto", "tcp"]).await;
+    let mut a = TcpStream::connect(server.addr).await.unwrap();
+    a.write_all(b"x").await.unwrap();
+    let mut one = [0u8; 1];
+    timeout(WAIT, a.read_exact(&mut one))
+        .await
+        .unwrap()
+        .unwrap();
+    abort(a);
+    let ev = server.wait_event("fatal recv", |e| e.fatal).await;
+    assert_eq!(ev.class, ErrorClass::Reset);
+    let status = timeout(WAIT, server.child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn naive_seq_serves_nobody_behind_an_idle_client() {
+    let server = Server::spawn(&["--impl", "naive-seq", "--proto", "tcp"]).await;
+    let idle = TcpStream::connect(server.addr).await.unwrap();
+    // The accept queue is FIFO: the server takes `idle` first and then
+    // sits in read() on it.
+    let mut b = TcpStream::connect(server.addr).await.unwrap();
+    b.write_all(b"hello").await.unwrap();
+    let mut got = [0u8; 5];
+    // Bounded wait that must run out: b sits in the listen queue.
+    let r = timeout(Duration::from_millis(300), b.read_exact(&mut got)).await;
+    assert!(r.is_err(), "b was served while idle was connected: {r:?}");
+    drop(idle);
+    timeout(WAIT, b.read_exact(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&got, b"hello");
 }
 
 #[tokio::test]
