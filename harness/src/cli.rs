@@ -2,7 +2,8 @@
 //! expectations met, 1 some scenario failed, 2 usage or input error, 3 the
 //! work was done but stdout or stderr could not be written (see
 //! [`crate::output`]; a reader closing the pipe is not an error), 4 a
-//! report could not be written;
+//! report could not be written, 5 some result is a harness error (and none
+//! failed);
 //! interrupted: 128 + the signal (see `interrupt`).
 
 use crate::report::{self, Report, Summary};
@@ -21,6 +22,10 @@ pub const EXIT_OUTPUT: u8 = 3;
 /// A report (`--report`, `--junit`, `--ctrf`, `--markdown`, `report … -o`)
 /// could not be written: the run's result is lost, so this wins over 0 and 1.
 pub const EXIT_REPORT: u8 = 4;
+/// Some result is a harness error (status `error`: the harness ran out of
+/// descriptors, its own bind failed ...) and none failed: the run could not
+/// judge every scenario. A failure (1) wins: it is the regression signal.
+pub const EXIT_HARNESS: u8 = 5;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -420,10 +425,12 @@ fn run(args: RunArgs) -> u8 {
             EXIT_REPORT
         } else if input_error {
             EXIT_INPUT
-        } else if rep.summary.failed == 0 {
-            EXIT_OK
-        } else {
+        } else if rep.summary.failed > 0 {
             EXIT_FAILED
+        } else if rep.summary.errors > 0 {
+            EXIT_HARNESS
+        } else {
+            EXIT_OK
         }
     })
 }

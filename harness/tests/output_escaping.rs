@@ -12,7 +12,7 @@ use common::{base, nasty_string, report_with, ONE_CONNECT};
 use netrepro::escape;
 use netrepro::report::load::{Document, Loaded};
 use netrepro::report::matrix::Matrix;
-use netrepro::report::{diff, markdown, progress, table, Report};
+use netrepro::report::{diff, markdown, progress, table, Report, Status};
 use netrepro::scenario::{parse_str, Platform};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -87,11 +87,14 @@ fn loaded(rep: &Report) -> Loaded {
 }
 
 /// Lines of `table::render`: header, one per result, then per failed or
-/// noted result a blank line, a heading and its lines, then the summary.
+/// noted result a blank line, a heading and its lines (a harness error: its
+/// reason and notes), then the summary.
 fn table_lines(rep: &Report) -> usize {
     let mut n = 1 + rep.results.len();
     for r in &rep.results {
-        if r.failed() {
+        if r.status == Status::Error {
+            n += 3 + r.notes.len();
+        } else if r.failed() {
             n += 2 + r.diff.len() + r.notes.len();
         } else if !r.notes.is_empty() {
             n += 2 + r.notes.len();

@@ -50,7 +50,11 @@ fn run_case(path: &Path, imp: Impl) -> Result<(), Failed> {
         println!("{}", rec.notes.join("\n"));
     }
     if rec.status != netrepro::report::Status::Skipped && rec.verdict.is_none() {
-        return Err(format!("no verdict: {:?}", rec.setup_error).into());
+        return Err(format!(
+            "no verdict: setup error {:?}, harness error {:?}",
+            rec.setup_error, rec.harness_error
+        )
+        .into());
     }
     Ok(())
 }

@@ -81,6 +81,8 @@ fn status(s: Status) -> &'static str {
         Status::Failed => "failed",
         Status::Skipped => "skipped",
         Status::Unverified => "other",
+        // Not a pass, and CI must see it; `netreproStatus` says "error".
+        Status::Error => "failed",
     }
 }
 
@@ -137,7 +139,8 @@ fn test(report: &Report, r: &ResultRecord) -> Test {
             mode_str(r.scenario.mode).to_string(),
         ],
         file_path: r.scenario.path.clone(),
-        message: (r.status == Status::Failed).then(|| text::failure_message(r)),
+        message: matches!(r.status, Status::Failed | Status::Error)
+            .then(|| text::failure_message(r)),
         stdout: text::transcript(r),
         labels,
         extra,

@@ -20,7 +20,7 @@ th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:lef
 .v-survived{background:#d8f5d0}.v-leaked{background:#ffe2b3}.v-busy{background:#fff3a8}.v-hung{background:#e6d5ff}.v-crashed{background:#ffc9c9}.v-not-run{background:#eee;color:#555}
 .s-failed{outline:3px solid #c00;outline-offset:-3px}
 .verdict{font-weight:600}
-.status{font-size:12px;color:#444}.st-failed{color:#c00;font-weight:700}.st-unverified{color:#7a5c00}
+.status{font-size:12px;color:#444}.st-failed{color:#c00;font-weight:700}.st-unverified{color:#7a5c00}.st-error{color:#a0f;font-weight:700}
 .errs{display:block;font:12px ui-monospace,monospace;color:#333}
 .fatal{color:#a00;font-weight:700}
 .legend span{display:inline-block;padding:.1em .6em;margin-right:.4em;border:1px solid #ccc}
@@ -128,6 +128,7 @@ fn detail_for(col: &Column, c: &Cell) -> Markup {
                  " · " (format!("{:.2}s", c.duration_ms as f64 / 1000.0)) }
             @if !c.diff.is_empty() { ul.diff { @for d in &c.diff { li { (d) } } } }
             @if let Some(e) = &c.setup_error { p.diff { "setup error: " (e) } }
+            @if let Some(e) = &c.harness_error { p.diff { "harness error: " (e) } }
             @if !c.notes.is_empty() { ul { @for n in &c.notes { li { "note: " (n) } } } }
             @if !c.steps.is_empty() {
                 table.steps {
@@ -200,6 +201,12 @@ pub fn render(m: &Matrix) -> String {
         .flat_map(|r| r.cells.values())
         .filter(|c| c.status == Status::Failed)
         .count();
+    let errors = m
+        .rows
+        .iter()
+        .flat_map(|r| r.cells.values())
+        .filter(|c| c.status == Status::Error)
+        .count();
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -211,7 +218,8 @@ pub fn render(m: &Matrix) -> String {
             }
             body {
                 h1 { "netrepro behaviour matrix" }
-                p id="totals" { (m.rows.len()) " scenarios, " (total) " results, " (failed) " failed" }
+                p id="totals" { (m.rows.len()) " scenarios, " (total) " results, " (failed) " failed"
+                    @if errors > 0 { ", " (errors) " harness errors" } }
                 ul id="sources" {
                     @for s in &m.sources {
                         li { b { (s.label) } ": " (s.host.os_version) " " (s.host.arch) ", " (s.file)
@@ -228,7 +236,7 @@ pub fn render(m: &Matrix) -> String {
                     (options("proto", "proto", &distinct(m, |r| proto_str(r.scenario.proto))))
                     (options("mode", "mode", &distinct(m, |r| mode_str(r.scenario.mode))))
                     (options("verdict", "verdict", &["survived", "busy", "leaked", "hung", "crashed", "not-run"]))
-                    (options("status", "result", &["passed", "failed", "unverified", "skipped"]))
+                    (options("status", "result", &["passed", "failed", "unverified", "skipped", "error"]))
                     output id="shown" {}
                 }
                 table id="matrix" {

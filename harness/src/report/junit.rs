@@ -74,6 +74,16 @@ fn case(r: &ResultRecord) -> TestCase {
             s.set_description(xml_safe(&msg));
             s
         }
+        // JUnit's <error>: the test could not be carried out (the harness
+        // failed), as opposed to <failure>: it ran and did not match.
+        Status::Error => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            let msg = text::failure_message(r);
+            s.set_message(xml_safe(&msg.replace('\n', "; ")));
+            s.set_type("harness-error");
+            s.set_description(xml_safe(&msg));
+            s
+        }
         Status::Skipped => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(xml_safe(&r.notes.join("; ")));

@@ -12,6 +12,7 @@ pub fn icon(s: Status) -> &'static str {
         Status::Failed => "❌",
         Status::Skipped => "⏭️",
         Status::Unverified => "❔",
+        Status::Error => "⚠️",
     }
 }
 
@@ -47,14 +48,15 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-fn counts(m: &Matrix) -> [usize; 4] {
-    let mut n = [0; 4];
+fn counts(m: &Matrix) -> [usize; 5] {
+    let mut n = [0; 5];
     for c in m.rows.iter().flat_map(|r| r.cells.values()) {
         n[match c.status {
             Status::Passed => 0,
             Status::Failed => 1,
             Status::Unverified => 2,
             Status::Skipped => 3,
+            Status::Error => 4,
         }] += 1;
     }
     n
@@ -63,12 +65,23 @@ fn counts(m: &Matrix) -> [usize; 4] {
 /// Render the summary of a matrix (a report converts to a one-platform matrix).
 pub fn render(m: &Matrix) -> String {
     let mut out = String::new();
-    let [passed, failed, unverified, skipped] = counts(m);
-    let total = passed + failed + unverified + skipped;
+    let [passed, failed, unverified, skipped, errors] = counts(m);
+    let total = passed + failed + unverified + skipped + errors;
     let _ = writeln!(
         out,
-        "## netrepro: {} {total} results: {passed} passed, {failed} failed, {unverified} unverified, {skipped} skipped\n",
-        if failed == 0 { "✅" } else { "❌" }
+        "## netrepro: {} {total} results: {passed} passed, {failed} failed, {unverified} unverified, {skipped} skipped{}\n",
+        if failed > 0 {
+            "❌"
+        } else if errors > 0 {
+            "⚠️"
+        } else {
+            "✅"
+        },
+        if errors > 0 {
+            format!(", {errors} harness errors")
+        } else {
+            String::new()
+        }
     );
     for s in &m.sources {
         let _ = writeln!(
@@ -109,7 +122,7 @@ pub fn render(m: &Matrix) -> String {
                 .iter()
                 .filter_map(move |c| r.cells.get(&c.id).map(|cell| (r, c, cell)))
         })
-        .filter(|(_, _, cell)| cell.status == Status::Failed)
+        .filter(|(_, _, cell)| matches!(cell.status, Status::Failed | Status::Error))
         .collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "\n### Failures\n");
@@ -122,13 +135,22 @@ pub fn render(m: &Matrix) -> String {
                 esc(&r.scenario.path)
             );
             let _ = writeln!(out, "~~~");
-            let lines = cell.diff.iter().chain(cell.setup_error.iter());
+            let harness = cell
+                .harness_error
+                .iter()
+                .map(|e| format!("harness error: {e}"));
+            let lines = cell
+                .diff
+                .iter()
+                .cloned()
+                .chain(cell.setup_error.iter().cloned())
+                .chain(harness);
             for l in lines {
                 // A line holding the fence marker would end the block early.
                 let _ = writeln!(
                     out,
                     "{}",
-                    crate::escape::terminal(l).replace("~~~", "~ ~ ~")
+                    crate::escape::terminal(&l).replace("~~~", "~ ~ ~")
                 );
             }
             let _ = writeln!(out, "~~~\n");

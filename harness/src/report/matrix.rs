@@ -94,6 +94,9 @@ pub struct Cell {
     pub notes: Vec<String>,
     /// Why it could not run.
     pub setup_error: Option<String>,
+    /// Status `error`: what failed on the harness's side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_error: Option<String>,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
     /// How the server process ended, if it did.
@@ -128,6 +131,7 @@ impl Cell {
             diff: r.diff.clone(),
             notes: r.notes.clone(),
             setup_error: r.setup_error.clone(),
+            harness_error: r.harness_error.clone(),
             duration_ms: r.duration_ms,
             exit: r.exit.clone(),
             probe: r.probe.clone(),

@@ -119,6 +119,11 @@ pub struct ResultRecord {
     /// non-loopback address without `--allow-remote`). `run` exits 2.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub input_error: bool,
+    /// Status `error` only: what failed on the harness's own side (its
+    /// descriptor limit, its own connect or bind failing with EMFILE ...).
+    /// The result then says nothing about the server: no verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_error: Option<String>,
     /// Wall time of this scenario x impl, in milliseconds.
     pub duration_ms: u64,
     /// `impl = "external"` only: the program or address that was tested.
@@ -168,6 +173,9 @@ pub enum Status {
     /// Ran, but the expected verdict is unknown for this platform; any parts
     /// that are stated did match.
     Unverified,
+    /// The harness itself failed (see `harness_error`), so nothing is said
+    /// about the server: no verdict, no diff.
+    Error,
 }
 
 impl Status {
@@ -177,6 +185,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Skipped => "skipped",
             Status::Unverified => "unverified",
+            Status::Error => "error",
         }
     }
 }
@@ -231,6 +240,9 @@ pub struct Summary {
     /// Results with status `unverified`.
     #[serde(default)]
     pub unverified: usize,
+    /// Results with status `error` (the harness failed, not the server).
+    #[serde(default)]
+    pub errors: usize,
     /// Verdict name (or "not-run") -> number of results.
     pub by_verdict: BTreeMap<String, usize>,
 }
@@ -247,6 +259,7 @@ impl Summary {
                 Status::Failed => s.failed += 1,
                 Status::Skipped => s.skipped += 1,
                 Status::Unverified => s.unverified += 1,
+                Status::Error => s.errors += 1,
             }
             let key = r.verdict.map_or("not-run", |v| v.as_str());
             *s.by_verdict.entry(key.to_string()).or_default() += 1;

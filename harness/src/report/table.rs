@@ -1,7 +1,7 @@
 //! The terminal summary: one row per scenario x impl, then the diff of every
 //! failed row. Plain text, fixed columns, no colour (readable in CI logs).
 
-use super::model::{Report, ResultRecord};
+use super::model::{Report, ResultRecord, Status};
 use std::fmt::Write;
 
 const HEADERS: [&str; 8] = [
@@ -93,8 +93,23 @@ pub fn render(report: &Report) -> String {
     for r in report
         .results
         .iter()
-        .filter(|r| !r.notes.is_empty() || r.failed())
+        .filter(|r| !r.notes.is_empty() || r.failed() || r.status == Status::Error)
     {
+        if r.status == Status::Error {
+            let e = r.harness_error.as_deref().unwrap_or("(no reason recorded)");
+            let _ = writeln!(
+                out,
+                "\nERROR {} [{}] ({}): the harness failed, nothing is said about the server",
+                esc(&r.scenario.name),
+                r.impl_.as_str(),
+                esc(&r.scenario.path)
+            );
+            let _ = writeln!(out, "  {}", esc(e));
+            for n in &r.notes {
+                let _ = writeln!(out, "  {}", esc(n));
+            }
+            continue;
+        }
         if !r.failed() {
             let _ = writeln!(
                 out,
@@ -119,9 +134,14 @@ pub fn render(report: &Report) -> String {
         }
     }
     let s = &report.summary;
+    let errors = if s.errors > 0 {
+        format!(", {} harness errors", s.errors)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\n{} {}: {} passed, {} failed, {} unverified, {} skipped ({})",
+        "\n{} {}: {} passed, {} failed, {} unverified, {} skipped{errors} ({})",
         s.total,
         if s.total == 1 { "result" } else { "results" },
         s.passed,

@@ -87,6 +87,9 @@ pub fn transcript(r: &ResultRecord) -> Vec<String> {
     if let Some(e) = &r.setup_error {
         out.push(format!("setup error: {e}"));
     }
+    if let Some(e) = &r.harness_error {
+        out.push(format!("harness error: {e}"));
+    }
     out.extend(r.notes.iter().map(|n| format!("note: {n}")));
     out
 }
@@ -107,6 +110,9 @@ pub fn test_name(r: &ResultRecord) -> String {
 
 /// The expectation diff as one message; the setup error if there is no diff.
 pub fn failure_message(r: &ResultRecord) -> String {
+    if let Some(e) = &r.harness_error {
+        return format!("harness error: {e}");
+    }
     if r.diff.is_empty() {
         r.setup_error
             .clone()

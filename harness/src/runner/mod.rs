@@ -5,6 +5,7 @@
 
 pub mod busy;
 pub mod external;
+pub mod harness_error;
 pub mod os_options;
 pub mod probe;
 pub mod settle;
@@ -184,6 +185,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         samples: Vec::new(),
         setup_error: None,
         input_error: false,
+        harness_error: None,
         duration_ms: 0,
         target: ext.map(ExternalTarget::info),
     };
@@ -216,6 +218,13 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         }
     };
 
+    // The harness's own limits must not become the server's verdict.
+    if let Some(why) = harness_error::over_budget(sc, crate::fdlimit::available()) {
+        harness_error::mark(&mut rec, why);
+        rec.duration_ms = started.elapsed().as_millis() as u64;
+        return rec;
+    }
+
     let bind_ip: IpAddr = match sc.target.bind.parse() {
         Ok(ip) => ip,
         Err(_) => return fail_setup(rec, format!("bad bind address {:?}", sc.target.bind)),
@@ -233,7 +242,12 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     let upstream = if sc.target.mode == Mode::Forward {
         match TcpListener::bind(SocketAddr::new(bind_ip, 0)).await {
             Ok(l) => Some(Arc::new(l)),
-            Err(e) => return fail_setup(rec, format!("cannot bind the upstream listener: {e}")),
+            // The harness's own listener: its failure is the harness's.
+            Err(e) => {
+                harness_error::mark(&mut rec, format!("cannot bind the upstream listener: {e}"));
+                rec.duration_ms = started.elapsed().as_millis() as u64;
+                return rec;
+            }
         }
     } else {
         None
@@ -357,7 +371,10 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.exit = exit;
     rec.verdict = Some(verdict);
     rec.diff = crate::verdict::diff(&expect, verdict, &rec.steps, &rec.server_errors);
-    rec.status = if !rec.diff.is_empty() {
+    rec.status = if let Some(why) = harness_error::in_outcomes(&rec.steps, rec.probe.as_ref()) {
+        harness_error::mark(&mut rec, why);
+        Status::Error
+    } else if !rec.diff.is_empty() {
         Status::Failed
     } else if expect.server.is_empty() {
         Status::Unverified

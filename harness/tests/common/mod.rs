@@ -33,6 +33,7 @@ pub fn base() -> &'static (Value, Vec<String>) {
             Status::Failed,
             Status::Skipped,
             Status::Unverified,
+            Status::Error,
         ]
         .into_iter()
         .map(|st| {
@@ -43,6 +44,9 @@ pub fn base() -> &'static (Value, Vec<String>) {
             r.notes.push("note".into());
             r.diff.push("diff".into());
             r.setup_error.get_or_insert_with(|| "setup".into());
+            if st == Status::Error {
+                r.harness_error = Some("harness".into());
+            }
             r
         })
         .collect();
