@@ -168,15 +168,27 @@ fn all_dead_within(pids: &[u32], within: Duration) -> Vec<u32> {
     }
 }
 
+/// Results in the report on disk (written atomically, so never torn).
+fn results_on_disk(s: &Setup) -> usize {
+    std::fs::read(s.report())
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v["results"].as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
 /// Block until the second target (the slow scenario's) has written its
-/// pids: the run is then mid-scenario. Bounded: the child's stderr closes
-/// (EOF) if netrepro dies, and the whole wait gives up after 60 s.
+/// pids and the quick scenario's result is in the report on disk: the run
+/// is then mid-scenario with one result kept. (The result reaches the file
+/// a moment after its job ends, possibly after the next target started, so
+/// both conditions are needed.) Polls the two files, bounded by 60 s;
+/// netrepro's own exit ends the wait with a failure.
 fn wait_for_second_target(s: &Setup, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let err = child.stderr.take().unwrap();
     // Drain netrepro's stderr on a thread so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in BufReader::new(err).lines() {});
-    while s.pids().len() < 6 {
+    while s.pids().len() < 6 || results_on_disk(s) < 1 {
         assert!(Instant::now() < deadline, "second target never started");
         assert!(
             child.try_wait().unwrap().is_none(),
