@@ -7,6 +7,10 @@
 //! netrepro's descendant by parent links either).
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::procs::is_alive;
+
 use netrepro::report::schema;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -49,10 +53,12 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 "#;
 
-/// One echo of 8 bytes: done in well under a second.
-const QUICK: &str = r#"
-name = "lifecycle-quick"
-summary = "one echo"
+/// A one-client scenario: connect, send 8 bytes, receive `recv` bytes
+/// (`extra`: more keys of the recv step).
+fn scenario(name: &str, recv: usize, extra: &str) -> String {
+    format!(
+        r#"name = "{name}"
+summary = "one client, one request"
 actors = ["a"]
 [target]
 proto = "tcp"
@@ -66,38 +72,15 @@ bytes = 8
 [[steps]]
 actor = "a"
 op = "recv"
-bytes = 8
+bytes = {recv}
+{extra}
 [expect.naive]
 server = "survived"
 [expect.hardened]
 server = "survived"
-"#;
-
-/// Waits 30 s for 16 bytes of which the echo server sends 8: still running
-/// when the test signals netrepro.
-const SLOW: &str = r#"
-name = "lifecycle-slow"
-summary = "waits for a reply that never comes"
-actors = ["a"]
-[target]
-proto = "tcp"
-[[steps]]
-actor = "a"
-op = "connect"
-[[steps]]
-actor = "a"
-op = "send"
-bytes = 8
-[[steps]]
-actor = "a"
-op = "recv"
-bytes = 16
-timeout_ms = 30000
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
+"#
+    )
+}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -107,8 +90,13 @@ impl Setup {
     fn new() -> Setup {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("target.py"), TARGET).unwrap();
-        std::fs::write(dir.path().join("a-quick.toml"), QUICK).unwrap();
-        std::fs::write(dir.path().join("b-slow.toml"), SLOW).unwrap();
+        // One echo of 8 bytes: done in well under a second.
+        let quick = scenario("lifecycle-quick", 8, "");
+        // Waits 30 s for 16 bytes of which the echo server sends 8: still
+        // running when the test signals netrepro.
+        let slow = scenario("lifecycle-slow", 16, "timeout_ms = 30000");
+        std::fs::write(dir.path().join("a-quick.toml"), quick).unwrap();
+        std::fs::write(dir.path().join("b-slow.toml"), slow).unwrap();
         Setup { dir }
     }
     fn path(&self, name: &str) -> PathBuf {
@@ -140,17 +128,6 @@ impl Setup {
             .map(|p| p.parse().unwrap())
             .collect()
     }
-}
-
-/// Alive = /proc/<pid> exists and is not a zombie.
-fn is_alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    !matches!(state, Some('Z') | Some('X') | None)
 }
 
 /// Wait until `pids` are all dead, at most `within`. These processes are

@@ -1,6 +1,10 @@
 //! RunningTarget against small sh / python3 children (Linux: uses /proc).
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::procs::is_alive;
+
 use netrepro::target::{
     live_target_pids, self_exe_command, RunningTarget, TargetCommand, TargetError,
 };
@@ -25,17 +29,6 @@ fn sh(script: &str) -> TargetCommand {
 
 fn python(script: &str) -> TargetCommand {
     cmd("python3", &["-u", "-c", script])
-}
-
-/// Alive = /proc/<pid> exists and is not a zombie.
-fn is_alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    !matches!(state, Some('Z') | Some('X') | None)
 }
 
 /// Poll `f` until true or `within` elapses; returns the last result.

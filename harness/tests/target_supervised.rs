@@ -4,6 +4,10 @@
 //! `kill` or drop returns or when the target itself exits.
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::procs::is_alive;
+
 use netrepro::target::{supervise_with, RunningTarget, TargetCommand, TargetError};
 use std::time::Duration;
 
@@ -17,16 +21,6 @@ fn supervised_sh(script: &str) -> TargetCommand {
         args: vec!["-c".into(), script.into()],
         max_fds: None,
     }
-}
-
-fn is_alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    !matches!(state, Some('Z') | Some('X') | None)
 }
 
 /// A subshell starts a setsid'ed `sleep` and exits at once: the sleep is in

@@ -6,6 +6,9 @@
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod procs;
+
 use netrepro::report::{json, Report, Status};
 use proptest::prelude::*;
 use serde_json::Value;

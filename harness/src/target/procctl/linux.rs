@@ -4,7 +4,7 @@
 //! to the nearest subreaper ancestor instead of init, so they stay findable),
 //! and waiting for children with pidfds (pidfd_open(2), Linux 5.3).
 
-use super::signals::send;
+pub(crate) use super::signals::{kill, kill_group, stop, terminate};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -48,23 +48,6 @@ fn parse_stat(text: &str) -> Option<(char, u32)> {
     let state = f.next()?.chars().next()?;
     let ppid = f.next()?.parse().ok()?;
     Some((state, ppid))
-}
-
-pub(crate) fn stop(pid: u32) {
-    send(pid as i64, libc::SIGSTOP);
-}
-
-pub(crate) fn kill(pid: u32) {
-    send(pid as i64, libc::SIGKILL);
-}
-
-pub(crate) fn kill_group(pgid: u32) {
-    send(-(pgid as i64), libc::SIGKILL);
-}
-
-/// Ask `pid` to end (SIGTERM): how netrepro tells a supervisor to sweep.
-pub(crate) fn terminate(pid: u32) {
-    send(pid as i64, libc::SIGTERM);
 }
 
 /// Wait until each of `pids` (children of ours, not yet reaped, so the pids

@@ -6,7 +6,7 @@
 //! descendant whose parent exited *before* the kill was reparented to
 //! launchd and cannot be found by walking (README, "Limits").
 
-use super::signals::send;
+pub(crate) use super::signals::{kill, kill_group, stop, terminate};
 use std::time::Duration;
 
 pub(crate) const SUPERVISOR_AVAILABLE: bool = false;
@@ -39,22 +39,6 @@ fn children(pid: u32) -> Vec<u32> {
 
 pub(crate) fn descendants(root: u32, max: usize) -> Vec<u32> {
     super::walk(root, max, children)
-}
-
-pub(crate) fn stop(pid: u32) {
-    send(pid as i64, libc::SIGSTOP);
-}
-
-pub(crate) fn kill(pid: u32) {
-    send(pid as i64, libc::SIGKILL);
-}
-
-pub(crate) fn kill_group(pgid: u32) {
-    send(-(pgid as i64), libc::SIGKILL);
-}
-
-pub(crate) fn terminate(pid: u32) {
-    send(pid as i64, libc::SIGTERM);
 }
 
 /// No supervisors on macOS: the harness's kills are synchronous SIGKILLs,

@@ -1,11 +1,29 @@
-//! Unix signal sending shared by the Linux and macOS process-control files.
+//! Unix signal sending shared by the Linux and macOS process-control files:
+//! stop, kill, kill a group, ask to terminate.
 
 /// Send `sig` to `pid` (negative: a process group). ESRCH (already gone) and
 /// EPERM (not ours any more) are not errors for a kill path.
-pub(crate) fn send(pid: i64, sig: libc::c_int) {
+fn send(pid: i64, sig: libc::c_int) {
     if pid == 0 || pid == -1 || pid.unsigned_abs() > i32::MAX as u64 {
         return; // 0 / -1 would mean "our own group" / "every process"
     }
     // SAFETY: plain syscall on a pid we own or owned.
     unsafe { libc::kill(pid as libc::pid_t, sig) };
+}
+
+pub(crate) fn stop(pid: u32) {
+    send(pid as i64, libc::SIGSTOP);
+}
+
+pub(crate) fn kill(pid: u32) {
+    send(pid as i64, libc::SIGKILL);
+}
+
+pub(crate) fn kill_group(pgid: u32) {
+    send(-(pgid as i64), libc::SIGKILL);
+}
+
+/// Ask `pid` to end (SIGTERM): how netrepro tells a supervisor to sweep.
+pub(crate) fn terminate(pid: u32) {
+    send(pid as i64, libc::SIGTERM);
 }
