@@ -6,6 +6,8 @@
 //! `setup_error` set and status failed (exit code 1), like a built-in
 //! server that fails to start; bad flags are usage errors (exit code 2).
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,20 +22,9 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `run` with extra args; returns the process output and the single result.
+/// `run` with extra args; returns the process output and the results.
 fn run(args: &[&str], dir: &Path) -> (Output, Vec<Value>) {
-    let report = dir.join("r.json");
-    let out = netrepro()
-        .arg("run")
-        .args(args)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    let rep: Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap_or_default()).unwrap_or(Value::Null);
-    let results = rep["results"].as_array().cloned().unwrap_or_default();
-    (out, results)
+    common::run_report(args, dir)
 }
 
 #[cfg(target_os = "linux")]

@@ -6,6 +6,8 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -16,20 +18,10 @@ fn root() -> PathBuf {
 
 /// `run <paths> --target-cmd <cmd> [extra]`; returns the output and results.
 fn run(paths: &[&str], cmd: &str, extra: &[&str], dir: &Path) -> (Output, Vec<Value>) {
-    let report = dir.join("r.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_netrepro"))
-        .current_dir(root())
-        .arg("run")
-        .args(paths)
-        .args(["--target-cmd", cmd, "--report"])
-        .arg(&report)
-        .args(extra)
-        .output()
-        .unwrap();
-    let rep: Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap_or_default()).unwrap_or(Value::Null);
-    let results = rep["results"].as_array().cloned().unwrap_or_default();
-    (out, results)
+    let mut args = paths.to_vec();
+    args.extend(["--target-cmd", cmd]);
+    args.extend(extra);
+    common::run_report(&args, dir)
 }
 
 fn stderr(o: &Output) -> String {
@@ -126,7 +118,7 @@ fn verdicts(res: &[Value]) -> Vec<(String, String)> {
 }
 
 /// TCP catalog scenarios an idiomatic Java or Go echo server really survives,
-/// measured here (see examples/targets/README.md). The others are the two
+/// measured here (JDK 17, Go 1.19, this machine). The others are the two
 /// `max_fds` scenarios, which a runtime meets at its own fd limit.
 const SURVIVED_BY_RUNTIMES: [&str; 10] = [
     "tcp-abort-storm",

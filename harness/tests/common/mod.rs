@@ -169,3 +169,21 @@ server = "survived"
 [expect.hardened]
 server = "survived"
 "#;
+
+/// `netrepro run <args> --report <dir>/r.json` from the repository root:
+/// the process output and the report's results (empty if none was written).
+pub fn run_report(args: &[&str], dir: &Path) -> (std::process::Output, Vec<Value>) {
+    let report = dir.join("r.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netrepro"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .arg("run")
+        .args(args)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let rep: Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap_or_default()).unwrap_or(Value::Null);
+    let results = rep["results"].as_array().cloned().unwrap_or_default();
+    (out, results)
+}
