@@ -16,9 +16,11 @@ use tokio::time::Instant;
 
 /// One measurement window. CPU use is a rate: it can only be measured over
 /// an interval, so this wait is the measurement itself, not a
-/// synchronisation. 100 ms is 10 scheduler ticks of /proc/PID/stat's
-/// resolution, and a quiet server is done after one window.
-pub const WINDOW: Duration = Duration::from_millis(100);
+/// synchronisation. Linux's schedstat counts nanoseconds, so 50 ms is
+/// plenty; CPU times elsewhere move in scheduler ticks (10-16 ms), so they
+/// get 100 ms. A quiet server is done after one window.
+pub const WINDOW_PRECISE: Duration = Duration::from_millis(50);
+pub const WINDOW_TICKS: Duration = Duration::from_millis(100);
 /// Windows a busy server must stay busy in ("stays busy", not a burst such
 /// as a JIT compiling or a GC finishing after the storm).
 pub const WINDOWS: u32 = 3;
@@ -45,15 +47,20 @@ fn used(s: &ResourceSample) -> Option<(u64, &'static str)> {
         .or(s.cpu_ms.map(|v| (v, "CPU time")))
 }
 
-/// Measure up to [`WINDOWS`] windows; `None` if the platform cannot tell.
-pub async fn check(target: &Live) -> Option<Busy> {
-    let first = target.sample("busy-start");
-    let (mut prev, what) = used(&first)?;
+/// Measure up to [`WINDOWS`] windows from `first` (a sample taken just
+/// now, e.g. the settled one); `None` if the platform cannot tell.
+pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
+    let (mut prev, what) = used(first)?;
+    let window = if first.runnable_ms.is_some() {
+        WINDOW_PRECISE
+    } else {
+        WINDOW_TICKS
+    };
     let start = Instant::now();
     let mut t0 = start;
     let mut total = 0u64;
     for _ in 0..WINDOWS {
-        tokio::time::sleep(WINDOW).await;
+        tokio::time::sleep(window).await;
         let (now_used, _) = used(&target.sample("busy"))?;
         let t1 = Instant::now();
         let delta = now_used.saturating_sub(prev);

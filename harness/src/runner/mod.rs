@@ -339,13 +339,14 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
                 settle::describe_growth(&info, crate::observe::FdKind::as_str)
             ));
         }
+        let settled_sample = sample.clone();
         rec.samples.push(sample);
         if let Some(e) = target.try_exit() {
             exit = Some(e);
             Verdict::Crashed
         } else {
             // Nothing talks to the server any more: is it still busy?
-            let busy = busy::check(&target).await;
+            let busy = busy::check(&target, &settled_sample).await;
             if let Some(b) = &busy {
                 if b.busy {
                     rec.notes.push(b.note());
