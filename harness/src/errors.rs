@@ -257,6 +257,22 @@ pub fn lookup(os: Os, raw: i32) -> Option<(&'static str, ErrorClass)> {
         .map(|&(_, name, class)| (name, class))
 }
 
+/// Raw code, table name and class of the error called `name` on `os`. On
+/// Windows a POSIX-style name (`ECONNRESET`, as libuv and Node spell it)
+/// also finds its Winsock twin (`WSAECONNRESET`).
+pub fn lookup_name(os: Os, name: &str) -> Option<(i32, &'static str, ErrorClass)> {
+    let find = |n: &str| {
+        table(os)
+            .iter()
+            .find(|&&(_, tn, _)| tn == n)
+            .map(|&(code, tn, class)| (code, tn, class))
+    };
+    find(name).or_else(|| match os {
+        Os::Windows => find(&format!("WSA{name}")),
+        _ => None,
+    })
+}
+
 /// True if `name` is an error name in any OS table (for validating matchers).
 pub fn is_known_name(name: &str) -> bool {
     [LINUX, WINDOWS, MACOS]

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cli;
 pub mod client;
 pub mod errors;
+pub mod errtext;
 pub mod escape;
 pub mod explore;
 pub mod external_args;

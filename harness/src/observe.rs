@@ -112,9 +112,91 @@ pub struct ServerEvent {
     pub class: crate::errors::ErrorClass,
     /// True if the server stops because of it.
     pub fatal: bool,
-    /// Milliseconds since the server started.
+    /// Milliseconds since the server started (the first time, for a
+    /// repeated event).
     #[serde(default)]
     pub t_ms: u64,
+    /// Where netrepro read it: a JSON event line, or an error code it
+    /// recognised in the server's own stderr text (`crate::errtext`).
+    #[serde(default)]
+    pub source: EventSource,
+    /// `source = text`: the line it was read from (cut to a bounded length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// How many identical events (same op, code, name, class, fatal, source)
+    /// this one stands for; 1 unless the server repeated it.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// Milliseconds since the server started, the last time it was seen
+    /// (`count > 1` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_t_ms: Option<u64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+impl ServerEvent {
+    /// A single event read from a JSON line (the wire format's fields).
+    pub fn new(op: &str, error: &crate::errors::ObservedError, fatal: bool, t_ms: u64) -> Self {
+        ServerEvent {
+            op: op.to_string(),
+            raw: error.raw,
+            name: error.name.clone(),
+            class: error.class,
+            fatal,
+            t_ms,
+            source: EventSource::Json,
+            text: None,
+            count: 1,
+            last_t_ms: None,
+        }
+    }
+}
+
+/// How netrepro learned of a server event.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum EventSource {
+    /// A JSON event line the server wrote on stderr (the built-in servers,
+    /// the examples' `_events.py`).
+    #[default]
+    Json,
+    /// An error code recognised in the server's plain stderr text, e.g. a
+    /// Python traceback's `[Errno 104]` or Node's `code: 'ECONNRESET'`;
+    /// `fatal` is not known and is false.
+    Text,
+}
+
+/// What the target wrote, bounded: the newest lines of each stream and how
+/// much was merged, cut or dropped on the way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TargetOutput {
+    /// The newest stderr lines that were not JSON events, oldest first.
+    pub stderr_tail: Vec<String>,
+    /// The newest stdout lines (the readiness line included), oldest first.
+    pub stdout_tail: Vec<String>,
+    /// Non-event stderr lines read in total (the tail keeps the newest).
+    pub stderr_lines: u64,
+    /// Stdout lines read in total.
+    pub stdout_lines: u64,
+    /// Lines shortened because they were longer than netrepro keeps (each
+    /// such line ends with a note saying how long it was).
+    pub cut_lines: u64,
+    /// Server events read (JSON lines and errors recognised in text).
+    pub events_read: u64,
+    /// Events folded into an identical earlier one (see `count`).
+    pub events_merged: u64,
+    /// Events not kept because the result already held the maximum number
+    /// of distinct events.
+    pub events_dropped: u64,
 }
 
 /// Resource usage of the server's process tree (the started process and

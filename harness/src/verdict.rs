@@ -361,14 +361,16 @@ mod tests {
             )]
             .into(),
         };
-        let ev = ServerEvent {
-            op: "recv".into(),
-            raw: Some(104),
-            name: "ECONNRESET".into(),
-            class: ErrorClass::Reset,
-            fatal: false,
-            t_ms: 0,
-        };
+        let ev = ServerEvent::new(
+            "recv",
+            &crate::errors::ObservedError {
+                raw: Some(104),
+                name: "ECONNRESET".into(),
+                class: ErrorClass::Reset,
+            },
+            false,
+            0,
+        );
         let steps = [rec("reply", err("ECONNRESET", ErrorClass::Reset, 104))];
         assert!(diff(&expect, Verdict::Leaked, &steps, &[ev]).is_empty());
     }

@@ -128,6 +128,9 @@ fn test(report: &Report, r: &ResultRecord) -> Test {
     extra.insert("refs".into(), json!(r.scenario.refs));
     extra.insert("notes".into(), json!(r.notes));
     extra.insert("serverEvents".into(), json!(r.server_errors));
+    if let Some(o) = &r.output {
+        extra.insert("output".into(), json!(o));
+    }
     extra.insert("exit".into(), json!(r.exit));
     Test {
         name: text::test_name(r),
@@ -140,7 +143,7 @@ fn test(report: &Report, r: &ResultRecord) -> Test {
         ],
         file_path: r.scenario.path.clone(),
         message: matches!(r.status, Status::Failed | Status::Error)
-            .then(|| text::failure_message(r)),
+            .then(|| text::failure_text(r)),
         stdout: text::transcript(r),
         labels,
         extra,

@@ -8,6 +8,7 @@ use super::junit::{mode_str, proto_str};
 use super::matrix::{Cell, Column, Matrix, Row};
 use super::model::Status;
 use super::text;
+use crate::observe::EventSource;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 const CSS: &str = r#"
@@ -144,12 +145,21 @@ fn detail_for(col: &Column, c: &Cell) -> Markup {
             @if !c.server_events.is_empty() {
                 table.server {
                     caption { "server errors" }
-                    tr { th { "t" } th { "op" } th { "name" } th { "raw" } th { "class" } th { "fatal" } }
+                    tr { th { "t" } th { "op" } th { "name" } th { "raw" } th { "class" } th { "fatal" } th { "count" } th { "source" } }
                     @for e in &c.server_events {
                         tr { td.mono { "+" (e.t_ms) "ms" } td { (e.op) } td.mono { (e.name) }
                              td.mono { (e.raw.map_or("-".to_string(), |r| r.to_string())) } td { (e.class.as_str()) }
-                             td { @if e.fatal { span.fatal { "fatal" } } } }
+                             td { @if e.fatal { span.fatal { "fatal" } } }
+                             td { (e.count) }
+                             td { @match e.source { EventSource::Json => "json", EventSource::Text => "stderr text" }
+                                  @if let Some(t) = &e.text { br; code { (t) } } } }
                     }
+                }
+            }
+            @if let Some(o) = &c.output {
+                @let lines = text::output_lines(o);
+                @if !lines.is_empty() {
+                    pre.output { @for l in &lines { (l) "\n" } }
                 }
             }
             @if !c.samples.is_empty() {

@@ -68,10 +68,10 @@ fn case(r: &ResultRecord) -> TestCase {
             } else {
                 NonSuccessKind::Failure
             });
-            let msg = text::failure_message(r);
-            s.set_message(xml_safe(&msg.replace('\n', "; ")));
+            s.set_message(xml_safe(&text::failure_message(r).replace('\n', "; ")));
             s.set_type(r.verdict.map_or("not-run", |v| v.as_str()));
-            s.set_description(xml_safe(&msg));
+            // The body carries the evidence: server errors, stderr/stdout tails.
+            s.set_description(xml_safe(&text::failure_text(r)));
             s
         }
         // JUnit's <error>: the test could not be carried out (the harness

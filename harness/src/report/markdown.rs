@@ -139,12 +139,15 @@ pub fn render(m: &Matrix) -> String {
                 .harness_error
                 .iter()
                 .map(|e| format!("harness error: {e}"));
+            let evidence =
+                super::text::failure_evidence(&cell.server_events, cell.output.as_ref());
             let lines = cell
                 .diff
                 .iter()
                 .cloned()
                 .chain(cell.setup_error.iter().cloned())
-                .chain(harness);
+                .chain(harness)
+                .chain(evidence);
             for l in lines {
                 // A line holding the fence marker would end the block early.
                 let _ = writeln!(

@@ -5,7 +5,7 @@
 
 use super::load::Loaded;
 use super::model::{Host, ResultRecord, ScenarioInfo, Status, Summary, Tool};
-use crate::observe::{ExitInfo, ResourceSample, ServerEvent, StepRecord};
+use crate::observe::{ExitInfo, ResourceSample, ServerEvent, StepRecord, TargetOutput};
 use crate::runner::probe::ProbeResult;
 use crate::scenario::{ExpectKey, Impl, Os, Verdict};
 use serde::{Deserialize, Serialize};
@@ -107,6 +107,9 @@ pub struct Cell {
     pub steps: Vec<StepRecord>,
     /// Every server-side error event.
     pub server_events: Vec<ServerEvent>,
+    /// What the server process wrote (see the report's `output`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<TargetOutput>,
     /// Resource samples of the server process.
     pub samples: Vec<ResourceSample>,
 }
@@ -137,6 +140,7 @@ impl Cell {
             probe: r.probe.clone(),
             steps: r.steps.clone(),
             server_events: r.server_errors.clone(),
+            output: r.output.clone(),
             samples: r.samples.clone(),
         }
     }

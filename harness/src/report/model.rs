@@ -3,7 +3,7 @@
 //! of one bumps the version.
 
 use crate::errors::ObservedError;
-use crate::observe::{ExitInfo, ResourceSample, ServerEvent, StepRecord};
+use crate::observe::{ExitInfo, ResourceSample, ServerEvent, StepRecord, TargetOutput};
 use crate::runner::probe::ProbeResult;
 use crate::scenario::{Impl, Mode, Os, Proto, Verdict};
 use serde::{Deserialize, Serialize};
@@ -108,8 +108,15 @@ pub struct ResultRecord {
     pub probe: Option<ProbeResult>,
     /// Every executed step, per actor and group member, in execution order.
     pub steps: Vec<StepRecord>,
-    /// Errors the server logged (handled or fatal), in order.
+    /// Errors the server logged (handled or fatal) or spelled in its stderr
+    /// text (`source = text`), in order of first appearance; a repeated
+    /// event is one entry with a `count`.
     pub server_errors: Vec<ServerEvent>,
+    /// What the server process wrote (tails of stderr and stdout) and how
+    /// many events were merged or dropped; `None` when netrepro did not
+    /// start the process (`--target-addr`) or it could not be started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<TargetOutput>,
     /// Resource samples of the server process (baseline, after, settled).
     pub samples: Vec<ResourceSample>,
     /// Why the scenario could not run (server failed to start ...).

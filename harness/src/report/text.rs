@@ -2,7 +2,7 @@
 //! one line per step, per server error, and names for columns.
 
 use super::model::ResultRecord;
-use crate::observe::{ServerEvent, StepOutcome, StepRecord};
+use crate::observe::{EventSource, ServerEvent, StepOutcome, StepRecord, TargetOutput};
 
 /// `ok 32B`, `eof after 0B`, `ECONNRESET (104, reset) after 0B`, `timeout after 2000ms`.
 pub fn outcome(o: &StepOutcome) -> String {
@@ -57,9 +57,11 @@ pub fn runs(s: &StepRecord) -> String {
     }
 }
 
-/// `+160ms recv_from ECONNREFUSED (111, refused) fatal`
+/// `+160ms recv_from ECONNREFUSED (111, refused) fatal`; a repeated event
+/// adds `x5 until +900ms`, one read from stderr text adds `[from stderr
+/// text: <line>]`.
 pub fn server_event(e: &ServerEvent) -> String {
-    format!(
+    let mut s = format!(
         "+{}ms {} {} ({}, {}){}",
         e.t_ms,
         e.op,
@@ -67,7 +69,56 @@ pub fn server_event(e: &ServerEvent) -> String {
         e.raw.map_or("-".to_string(), |r| r.to_string()),
         e.class.as_str(),
         if e.fatal { " fatal" } else { "" }
-    )
+    );
+    if e.count > 1 {
+        s.push_str(&format!(" x{}", e.count));
+        if let Some(last) = e.last_t_ms {
+            s.push_str(&format!(" until +{last}ms"));
+        }
+    }
+    if e.source == EventSource::Text {
+        match &e.text {
+            Some(t) => s.push_str(&format!(" [from stderr text: {t}]")),
+            None => s.push_str(" [from stderr text]"),
+        }
+    }
+    s
+}
+
+/// The target's own words, for a failure: how many events were merged or
+/// dropped, then the stderr and stdout tails, one line each (`stderr | ...`).
+pub fn output_lines(o: &TargetOutput) -> Vec<String> {
+    let mut out = Vec::new();
+    if o.events_merged > 0 || o.events_dropped > 0 {
+        out.push(format!(
+            "server events: {} read, {} merged into repeats, {} dropped (too many distinct)",
+            o.events_read, o.events_merged, o.events_dropped
+        ));
+    }
+    for (name, tail, total) in [
+        ("stderr", &o.stderr_tail, o.stderr_lines),
+        ("stdout", &o.stdout_tail, o.stdout_lines),
+    ] {
+        if tail.is_empty() {
+            continue;
+        }
+        out.push(format!("{name} (last {} of {total} lines):", tail.len()));
+        out.extend(tail.iter().map(|l| format!("{name} | {l}")));
+    }
+    out
+}
+
+/// Evidence shown under a failure: the server errors (with their source)
+/// and the target's output tails.
+pub fn failure_evidence(events: &[ServerEvent], output: Option<&TargetOutput>) -> Vec<String> {
+    let mut out: Vec<String> = events
+        .iter()
+        .map(|e| format!("server {}", server_event(e)))
+        .collect();
+    if let Some(o) = output {
+        out.extend(output_lines(o));
+    }
+    out
 }
 
 /// The steps, server errors and verdict of one result, one fact per line
@@ -120,4 +171,12 @@ pub fn failure_message(r: &ResultRecord) -> String {
     } else {
         r.diff.join("\n")
     }
+}
+
+/// [`failure_message`] followed by the evidence: server errors and what the
+/// target printed (JUnit failure body, CTRF message).
+pub fn failure_text(r: &ResultRecord) -> String {
+    let mut lines = vec![failure_message(r)];
+    lines.extend(failure_evidence(&r.server_errors, r.output.as_ref()));
+    lines.join("\n")
 }

@@ -15,7 +15,7 @@
 
 use super::probe::{self, ProbeSpec};
 use super::RunConfig;
-use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
+use crate::observe::{ExitInfo, ResourceSample, ServerEvent, TargetOutput};
 use crate::report::{ExternalKindName, ExternalTargetInfo};
 use crate::scenario::{Mode, Proto, Scenario, ServerOptions, Verdict};
 use crate::target::{ReadyPoll, RunningTarget, TargetCommand};
@@ -294,6 +294,13 @@ impl Live {
         match self {
             Live::Process(t) => t.events(),
             Live::Attached(_) => Vec::new(),
+        }
+    }
+    /// What the process wrote; `None` for someone else's process.
+    pub fn output(&self) -> Option<TargetOutput> {
+        match self {
+            Live::Process(t) => Some(t.output()),
+            Live::Attached(_) => None,
         }
     }
     pub fn attached(&self) -> bool {

@@ -182,6 +182,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         probe: None,
         steps: Vec::new(),
         server_errors: Vec::new(),
+        output: None,
         samples: Vec::new(),
         setup_error: None,
         input_error: false,
@@ -367,6 +368,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     }
     target.settle_logs(Duration::from_millis(500)).await;
     rec.server_errors = target.events();
+    rec.output = target.output();
     drop(session);
 
     rec.exit = exit;

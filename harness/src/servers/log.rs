@@ -32,14 +32,7 @@ pub fn listening(addr: SocketAddr) {
 /// decide on the class).
 pub fn event(op: &str, err: &io::Error, fatal: bool) -> ObservedError {
     let observed = crate::errors::observe(err);
-    emit(&ServerEvent {
-        op: op.to_string(),
-        raw: observed.raw,
-        name: observed.name.clone(),
-        class: observed.class,
-        fatal,
-        t_ms: t_ms(),
-    });
+    emit(&ServerEvent::new(op, &observed, fatal, t_ms()));
     observed
 }
 

@@ -6,9 +6,10 @@
 //! `netrepro __supervise` process that keeps a target's whole tree killable,
 //! Linux), `tree` (freeze-walk-kill of a process tree), `procctl` (+ per-OS
 //! files: list descendants, signals, subreaper), `log` (stdout / stderr
-//! readers), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling), `job`
+//! readers), `events` (server events, aggregated), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling), `job`
 //! (Windows Job object).
 
+mod events;
 #[cfg(windows)]
 mod job;
 mod log;
@@ -24,8 +25,8 @@ pub use resources::{
 };
 pub use supervise::{main as supervise_main, supervise_with, SUBCOMMAND as SUPERVISE_SUBCOMMAND};
 
-use crate::observe::{ExitInfo, ResourceSample, ServerEvent};
-use log::{Bounded, Collected, StderrState};
+use crate::observe::{ExitInfo, ResourceSample, ServerEvent, TargetOutput};
+use log::{Collected, StderrState, Tail};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -114,7 +115,7 @@ pub struct RunningTarget {
     started: Instant,
     exit: Option<ExitInfo>,
     stderr: Collected<StderrState>,
-    stdout: Collected<Bounded<String>>,
+    stdout: Collected<Tail>,
 }
 
 enum Ready {
@@ -186,24 +187,25 @@ impl RunningTarget {
         #[cfg(not(windows))]
         let mut group = process::Group::new(pid, child_pid);
 
-        let stderr = log::spawn_stderr_reader(child.stderr.take().expect("stderr is piped"));
+        let stderr =
+            log::spawn_stderr_reader(child.stderr.take().expect("stderr is piped"), started);
         let mut out = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut seen = Bounded::default();
-        let mut buf = Vec::new();
+        let mut seen = Tail::default();
+        let mut line = log::LineBuf::default();
         let mut stdout_open = true;
 
         let ready = loop {
             tokio::select! {
                 biased;
-                r = log::read_line_bounded(&mut out, &mut buf, log::MAX_LINE_BYTES), if stdout_open => {
+                r = line.read(&mut out, log::MAX_LINE_BYTES), if stdout_open => {
                     match r {
-                        Ok(true) => {
-                            let line = String::from_utf8_lossy(&buf).into_owned();
-                            let parsed = parse_ready_line(&line);
-                            seen.push(line.clone());
+                        Ok(Some(len)) => {
+                            let text = String::from_utf8_lossy(&line.buf).into_owned();
+                            let parsed = parse_ready_line(&text);
+                            seen.push(&line.buf, len);
                             match parsed {
                                 Some(Ok(addr)) => break Ready::Addr(addr),
-                                Some(Err(())) => break Ready::Bad(line),
+                                Some(Err(())) => break Ready::Bad(text),
                                 None => {}
                             }
                         }
@@ -251,7 +253,7 @@ impl RunningTarget {
                 });
             }
         };
-        let stdout = log::spawn_stdout_reader(out, seen);
+        let stdout = log::spawn_stdout_reader(out, seen, line);
         Ok(RunningTarget {
             group,
             child,
@@ -308,14 +310,30 @@ impl RunningTarget {
         self.stderr.lock().events.to_vec()
     }
 
-    /// Stderr lines that were not events (for diagnostics).
+    /// The newest stderr lines that were not events (for diagnostics).
     pub fn stderr_lines(&self) -> Vec<String> {
         self.stderr.lock().lines.to_vec()
     }
 
-    /// Stdout lines so far, including the readiness line.
+    /// The newest stdout lines, including the readiness line.
     pub fn stdout_lines(&self) -> Vec<String> {
         self.stdout.lock().to_vec()
+    }
+
+    /// The tails of both streams and what was merged, cut or dropped.
+    pub fn output(&self) -> TargetOutput {
+        let err = self.stderr.lock();
+        let out = self.stdout.lock();
+        TargetOutput {
+            stderr_tail: err.lines.to_vec(),
+            stdout_tail: out.to_vec(),
+            stderr_lines: err.lines.total,
+            stdout_lines: out.total,
+            cut_lines: err.lines.cut + out.cut,
+            events_read: err.events.read,
+            events_merged: err.events.merged,
+            events_dropped: err.events.dropped,
+        }
     }
 
     /// Resources of the whole process tree now (see [`ResourceSample`];
@@ -368,6 +386,7 @@ fn stderr_tail(stderr: &Collected<StderrState>) -> String {
         st.events
             .tail(EARLY_EXIT_STDERR_LINES)
             .iter()
+            .filter(|e| e.source == crate::observe::EventSource::Json)
             .filter_map(|e| serde_json::to_string(e).ok()),
     );
     if parts.is_empty() {
