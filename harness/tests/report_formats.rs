@@ -54,7 +54,15 @@ fn ctrf_of_real_reports_is_valid_ctrf() {
             assert_eq!(t["labels"]["os"], rep.host.os.as_str());
             if r.status == Status::Failed {
                 assert_eq!(t["status"], "failed");
-                assert_eq!(t["message"], r.diff.join("\n"));
+                // The diff first, then the evidence (server errors, output tails).
+                let msg = t["message"].as_str().unwrap();
+                assert!(msg.starts_with(&r.diff.join("\n")), "{msg}");
+                for e in &r.server_errors {
+                    assert!(
+                        msg.contains(&format!("server +{}ms {}", e.t_ms, e.op)),
+                        "{msg}"
+                    );
+                }
             }
         }
     }
