@@ -133,14 +133,6 @@ pub struct ServerEvent {
     pub last_t_ms: Option<u64>,
 }
 
-fn one() -> u64 {
-    1
-}
-
-fn is_one(n: &u64) -> bool {
-    *n == 1
-}
-
 impl ServerEvent {
     /// A single event read from a JSON line (the wire format's fields).
     pub fn new(op: &str, error: &crate::errors::ObservedError, fatal: bool, t_ms: u64) -> Self {

@@ -366,6 +366,7 @@ mod tests {
         assert_eq!(ev[0].source, EventSource::Json);
     }
 
+    #[cfg(target_os = "linux")]
     async fn events_of(data: &[u8]) -> Vec<ServerEvent> {
         let c = spawn_stderr_reader(std::io::Cursor::new(data.to_vec()), Instant::now());
         assert!(c.wait_eof(Duration::from_secs(5)).await);
