@@ -142,8 +142,7 @@ fn test(report: &Report, r: &ResultRecord) -> Test {
             mode_str(r.scenario.mode).to_string(),
         ],
         file_path: r.scenario.path.clone(),
-        message: matches!(r.status, Status::Failed | Status::Error)
-            .then(|| text::failure_text(r)),
+        message: matches!(r.status, Status::Failed | Status::Error).then(|| text::failure_text(r)),
         stdout: text::transcript(r),
         labels,
         extra,

@@ -139,8 +139,7 @@ pub fn render(m: &Matrix) -> String {
                 .harness_error
                 .iter()
                 .map(|e| format!("harness error: {e}"));
-            let evidence =
-                super::text::failure_evidence(&cell.server_events, cell.output.as_ref());
+            let evidence = super::text::failure_evidence(&cell.server_events, cell.output.as_ref());
             let lines = cell
                 .diff
                 .iter()
