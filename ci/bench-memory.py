@@ -157,9 +157,10 @@ def run_case(exe, tmp, name, scenario, target):
     if size > 0:
         r = json.load(open(report))
         res = r["results"][0]
-        summary = "verdict %s, %d step records, %d server events" % (
+        events = res.get("server_errors", [])
+        summary = "verdict %s, %d step records, %d server events in %d records" % (
             res.get("verdict"), len(res.get("steps", [])),
-            len(res.get("server_errors", [])))
+            sum(e.get("count", 1) for e in events), len(events))
     return {
         "case": name, "exit": p.returncode, "seconds": secs,
         "rss_mb": kib / 1024, "own_mb": hwm[0] / 1024, "report_mb": size / 1e6, "summary": summary,
