@@ -1,8 +1,12 @@
-//! Hardened accept: a connection slot first (so the process never runs out
-//! of descriptors), then accept; accept errors are logged and tolerated.
+//! Hardened listen and accept: a listen queue as long as the kernel allows
+//! (`bind`), a connection slot before each accept (so the process never
+//! runs out of descriptors); accept errors are logged and tolerated.
 
 use super::log::{self, RepeatLimiter};
+use super::sockopt;
 use crate::errors::ErrorClass;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +16,23 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Pause after an accept error that is not about one aborted connection
 /// (EMFILE, ENFILE, ENOBUFS, ENOMEM ...), as tokio's `accept` docs advise.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Bind a TCP listener whose backlog is the kernel's maximum
+/// (`sockopt::max_listen_backlog`, what Go and nginx ask for) instead of
+/// the 128 that std and tokio use: a storm of connections that abort at
+/// once must not overflow the queue, or every SYN dropped meanwhile costs a
+/// legitimate client a 1 s retransmit (RFC 6298 initial RTO).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As mio and Go do on Unix (fast rebinding); never on Windows, where
+    // SO_REUSEADDR lets another process take over a port in use.
+    #[cfg(not(windows))]
+    sock.set_reuse_address(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(sockopt::max_listen_backlog())?;
+    sock.set_nonblocking(true)?;
+    TcpListener::from_std(sock.into())
+}
 
 pub struct Acceptor {
     listener: TcpListener,

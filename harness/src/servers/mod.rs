@@ -21,6 +21,7 @@ mod accept;
 mod limits;
 pub mod log;
 mod sockopt;
+pub use sockopt::max_listen_backlog;
 mod tcp_echo;
 mod tcp_forward;
 mod tcp_seq;
@@ -162,9 +163,12 @@ async fn serve(args: ServeArgs) -> Result<(), Fatal> {
     let delay = Duration::from_millis(args.reply_delay_ms);
     match (args.proto, args.mode) {
         (Proto::Tcp, mode) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(Fatal::op("bind"))?;
+            // Naive keeps tokio's default backlog (128, std's value).
+            let listener = match args.impl_ {
+                ImplArg::Hardened => accept::bind(addr),
+                ImplArg::Naive | ImplArg::NaiveSeq => tokio::net::TcpListener::bind(addr).await,
+            }
+            .map_err(Fatal::op("bind"))?;
             // macOS: XNU copies SOF_NOSIGPIPE to accepted sockets (sonewconn in
             // bsd/kern/uipc_socket2.c); SIGPIPE is ignored anyway (see sockopt).
             if let Err(err) = sockopt::set_nosigpipe(socket2::SockRef::from(&listener)) {

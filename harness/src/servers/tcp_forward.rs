@@ -1,6 +1,7 @@
 //! TCP port forwarder, modelled on Natter's ForwardSocket: naive (two
 //! independent copy tasks that forget each other) and hardened (one task per
-//! connection, half-close propagated, both sockets closed on any error).
+//! connection; a FIN propagated as a FIN (half-close), an abort or any other
+//! error as an abort (RST) on both sides; idle and write timeouts).
 
 use super::accept::Acceptor;
 use super::{log, Fatal};
@@ -107,8 +108,23 @@ async fn hardened_conn(mut client: TcpStream, upstream: SocketAddr, idle: Durati
     let result = tokio::try_join!(pipe(&mut cr, &mut uw, &idle), pipe(&mut ur, &mut cw, &idle));
     if let Err(Stop::Io(op, err)) = result {
         log::event(op, &err, false);
+        // A broken stream ends as an abort on both sides, never as a FIN: a
+        // client whose reply was cut off by an upstream reset must not read
+        // a clean EOF and take the truncated reply for a complete one.
+        for s in [&client, &up] {
+            abort_on_close(s);
+        }
     }
     // Both sockets are closed here, whichever way it ended.
+}
+
+/// SO_LINGER 0: the close that follows sends RST instead of FIN
+/// (RFC 9293 3.6 "abort"; <https://man7.org/linux/man-pages/man7/socket.7.html>
+/// SO_LINGER; Winsock: "hard close", learn.microsoft.com closesocket).
+fn abort_on_close(s: &TcpStream) {
+    if let Err(err) = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO)) {
+        log::event("setsockopt", &err, false);
+    }
 }
 
 /// Why a direction stopped early.

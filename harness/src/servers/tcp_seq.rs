@@ -13,8 +13,10 @@
 //! What follows from that shape, and what the scenarios show:
 //! - one connection's ECONNRESET or EPIPE ends the whole process;
 //! - one idle client blocks every other (they wait in the listen queue);
-//! - the listen backlog is std's default, 128 (`TcpListener::bind` in
-//!   library/std/src/sys_common/net.rs calls `listen(128)`).
+//! - the listen backlog is std's default, 128 (`TcpListener::bind`
+//!   calls `listen(128)`: library/std/src/sys/net/connection/socket/mod.rs,
+//!   <https://github.com/rust-lang/rust/blob/0028f344ce9f64766259577c998a1959ca1f6a0b/library/std/src/sys/net/connection/socket/mod.rs#L559-L571>;
+//!   mio, under tokio's `TcpListener::bind`, copies that value).
 
 use super::{log, Fatal};
 use std::io::{self, Read, Write};

@@ -11,6 +11,8 @@
 //! - `set_nosigpipe`: macOS SO_NOSIGPIPE (EPIPE instead of SIGPIPE); no-op
 //!   elsewhere.
 //! - `nofile_soft_limit`: current soft RLIMIT_NOFILE (Unix), `None` on Windows.
+//! - `max_listen_backlog`: the kernel's largest listen backlog (Linux
+//!   somaxconn, SOMAXCONN elsewhere), what Go and nginx ask for.
 
 #[cfg(unix)]
 mod unix;

@@ -112,3 +112,24 @@ pub fn nofile_soft_limit() -> Option<u64> {
     }
     Some(rl.rlim_cur as u64)
 }
+
+/// The listen backlog a hardened server asks for: the kernel's maximum, as
+/// Go does (`maxListenerBacklog` in src/net/sock_linux.go reads
+/// /proc/sys/net/core/somaxconn; sock_bsd.go reads kern.ipc.somaxconn) and
+/// as nginx does off Linux (`backlog` defaults to -1, "the maximum", on
+/// FreeBSD and macOS: <https://nginx.org/en/docs/http/ngx_http_core_module.html#listen>).
+/// Linux: somaxconn, capped at 65535 like Go (older kernels keep it in a
+/// u16); elsewhere the platform's SOMAXCONN.
+pub fn max_listen_backlog() -> i32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        if let Some(n) = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .filter(|n| *n > 0)
+        {
+            return n.min(65_535);
+        }
+    }
+    libc::SOMAXCONN
+}

@@ -69,3 +69,12 @@ pub fn set_nosigpipe(_sock: socket2::SockRef<'_>) -> io::Result<()> {
 pub fn nofile_soft_limit() -> Option<u64> {
     None
 }
+
+/// The listen backlog a hardened server asks for: SOMAXCONN, which Winsock
+/// takes as "a reasonable maximum" chosen by the provider
+/// (<https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-listen>),
+/// the same choice as Go's `maxListenerBacklog` on Windows (syscall.SOMAXCONN).
+pub fn max_listen_backlog() -> i32 {
+    // winsock2.h's SOMAXCONN; windows-sys exports winsock.h's old value, 5.
+    0x7fff_ffff
+}
