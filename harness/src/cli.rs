@@ -52,6 +52,8 @@ pub enum Cmd {
     Explore(crate::explore::ExploreArgs),
     /// Work with reports: schema, merge, diff, html, markdown.
     Report(report::command::ReportArgs),
+    /// Benchmarks (figures, never a pass/fail): `bench accept`.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -149,6 +151,7 @@ pub fn main() -> ExitCode {
         Cmd::Run(args) => run(args),
         Cmd::Explore(args) => crate::explore::main(args),
         Cmd::Report(args) => report::command::run(args),
+        Cmd::Bench(args) => crate::bench::main(args),
     };
     ExitCode::from(crate::output::exit_code(code))
 }

@@ -3,6 +3,7 @@
 //! scenario -> runner -> target + client actors -> observations -> verdict -> report.
 //! See `../shared/DESIGN.md` and README.md.
 
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod client;
