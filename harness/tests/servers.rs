@@ -477,13 +477,15 @@ mod linux {
         up
     }
 
-    async fn read_eof(s: &mut TcpStream) {
+    /// The peer aborted: the read fails with ECONNRESET (no data, no EOF).
+    async fn read_reset(s: &mut TcpStream) {
         let mut rest = Vec::new();
-        let n = timeout(WAIT, s.read_to_end(&mut rest))
+        let err = timeout(WAIT, s.read_to_end(&mut rest))
             .await
-            .expect("EOF in time")
-            .unwrap();
-        assert_eq!(n, 0, "no data expected");
+            .expect("reset in time")
+            .expect_err("an abort, not a clean EOF");
+        assert_eq!(err.raw_os_error(), Some(libc::ECONNRESET), "{err:?}");
+        assert!(rest.is_empty(), "no data expected");
     }
 
     #[tokio::test]
@@ -537,9 +539,10 @@ mod linux {
         let mut up = client_aborts_through(&server, up_rx).await;
         let ev = server.wait_event("recv reset", |e| e.op == "recv").await;
         assert_eq!((ev.class, ev.fatal), (ErrorClass::Reset, false));
-        // Upstream still open on our side, yet the forwarder let go of both.
+        // Upstream still open on our side, yet the forwarder let go of both,
+        // and passed the client's abort on as an abort.
         wait_fds(pid, "back to baseline", |n| n == baseline).await;
-        read_eof(&mut up).await;
+        read_reset(&mut up).await;
         server.assert_alive();
     }
 
