@@ -8,12 +8,16 @@
 //! one; otherwise, if the command contains `{port}`, TCP: the port accepts a
 //! connection, UDP: the port answers the probe. Without `{port}` only the
 //! `LISTENING` line can make it ready. All bounded by the ready timeout.
+//! In forward mode the readiness connections are kept and finished before
+//! the scenario starts (`quiesce`): nothing readiness relayed to the
+//! upstream listener can reach the scenario's `upstream accept`.
 //!
 //! A `--target-addr` server is not ours: no resources, no exit status; a
 //! probe that is refused counts as crashed, one that times out as hung, and
 //! the result says so in its notes.
 
 use super::probe::{self, ProbeSpec};
+use super::quiesce;
 use super::RunConfig;
 use crate::observe::{ExitInfo, ResourceSample, ServerEvent, TargetOutput};
 use crate::report::{ExternalKindName, ExternalTargetInfo};
@@ -21,7 +25,9 @@ use crate::scenario::{Mode, Proto, Scenario, ServerOptions, Verdict};
 use crate::target::{ReadyPoll, RunningTarget, TargetCommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::net::TcpListener;
 
 /// How long one readiness check may take.
 const READY_CHECK_TIMEOUT: Duration = Duration::from_millis(200);
@@ -162,23 +168,37 @@ fn free_port(bind: &str, proto: Proto) -> Result<SocketAddr, String> {
     addr.map_err(|e| format!("cannot find a free port on {bind}: {e}"))
 }
 
+/// Readiness connections kept open for [`quiesce::drain_readiness`].
+type Held = Arc<Mutex<Vec<tokio::net::TcpStream>>>;
+
 /// Readiness without a `LISTENING` line, for a program told to use `addr`.
-fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec) -> ReadyPoll {
+/// With `hold` (forward mode), every connection that succeeds is kept there
+/// instead of closed, so what the forwarder relays of it can be finished
+/// before the scenario starts.
+fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec, hold: Option<Held>) -> ReadyPoll {
     let spec = spec.clone();
     match proto {
         Proto::Tcp => ReadyPoll {
             addr,
             how: "accept a TCP connection",
             check: Box::new(move || {
+                let hold = hold.clone();
                 Box::pin(async move {
-                    matches!(
-                        tokio::time::timeout(
-                            READY_CHECK_TIMEOUT,
-                            tokio::net::TcpStream::connect(addr)
-                        )
-                        .await,
-                        Ok(Ok(_))
+                    let c = tokio::time::timeout(
+                        READY_CHECK_TIMEOUT,
+                        tokio::net::TcpStream::connect(addr),
                     )
+                    .await;
+                    match (c, hold) {
+                        // No await between the connect and this push: a
+                        // cancelled check cannot lose a connected stream.
+                        (Ok(Ok(s)), Some(h)) => {
+                            h.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+                            true
+                        }
+                        (Ok(Ok(_)), None) => true,
+                        _ => false,
+                    }
                 })
             }),
         },
@@ -219,28 +239,41 @@ pub fn check_announced(addr: SocketAddr, ext: &ExternalTarget) -> Result<(), Str
     }
 }
 
-/// Start `--target-cmd` for `sc`.
+/// Start `--target-cmd` for `sc`. In forward mode (`upstream` given), the
+/// readiness connections the forwarder relayed to `upstream` are finished and
+/// the target has gone quiet before this returns (see [`quiesce`]).
 pub async fn spawn_cmd(
     cmd: &str,
     sc: &Scenario,
     spec: &ProbeSpec,
-    upstream: Option<SocketAddr>,
+    upstream: Option<&TcpListener>,
     cfg: &RunConfig,
 ) -> Result<RunningTarget, String> {
+    let up_addr = upstream.and_then(|l| l.local_addr().ok());
     let listen = free_port(&sc.target.bind, sc.target.proto)?;
-    let mut words = command_line(cmd, listen, upstream)?;
+    let mut words = command_line(cmd, listen, up_addr)?;
     let program = PathBuf::from(words.remove(0));
     let tc = TargetCommand {
         program,
         args: words,
         max_fds: sc.target.options.max_fds,
     };
+    let held: Option<Held> = upstream.map(|_| Held::default());
     let poll = cmd
         .contains("{port}")
-        .then(|| ready_poll(sc.target.proto, listen, spec));
-    RunningTarget::spawn_polling(&tc, cfg.ready_timeout, poll)
+        .then(|| ready_poll(sc.target.proto, listen, spec, held.clone()));
+    let target = RunningTarget::spawn_polling(&tc, cfg.ready_timeout, poll)
         .await
-        .map_err(|e| format!("target did not start: {e}"))
+        .map_err(|e| format!("target did not start: {e}"))?;
+    if let (Some(listener), Some(held)) = (upstream, held) {
+        let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+        if !held.is_empty() {
+            // On error `target` drops here: its process group is killed.
+            quiesce::drain_readiness(held, listener).await?;
+            quiesce::wait_quiet(|| target.sample("quiet")).await;
+        }
+    }
+    Ok(target)
 }
 
 /// What the runner needs from the scenario's server, whoever runs it.

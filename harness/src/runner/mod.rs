@@ -9,6 +9,7 @@ pub mod harness_error;
 pub mod os_options;
 pub mod probe;
 pub mod settle;
+mod quiesce;
 
 pub use external::{ExternalKind, ExternalTarget};
 
@@ -266,9 +267,11 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
                 .map(|t| Live::Process(Box::new(t)))
                 .map_err(|e| format!("server did not start: {e}"))
         }
-        Some(ExternalKind::Cmd(c)) => external::spawn_cmd(c, sc, &probe_spec, up_addr, cfg)
-            .await
-            .map(|t| Live::Process(Box::new(t))),
+        Some(ExternalKind::Cmd(c)) => {
+            external::spawn_cmd(c, sc, &probe_spec, upstream.as_deref(), cfg)
+                .await
+                .map(|t| Live::Process(Box::new(t)))
+        }
         Some(ExternalKind::Addr(a)) => Ok(Live::Attached(*a)),
     };
     let mut target = match started_target {
