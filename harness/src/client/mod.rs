@@ -43,6 +43,8 @@ pub struct Session {
     retired: Vec<TcpStream>,
     /// Upstream connections after `release`; aborted when the session drops.
     drains: tokio::task::JoinSet<()>,
+    /// The scenario's `timeout_ms` passed before `run` finished its steps.
+    deadline_reached: bool,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
@@ -81,6 +83,7 @@ impl Session {
             kinds,
             retired: Vec::new(),
             drains: tokio::task::JoinSet::new(),
+            deadline_reached: false,
         }
     }
 
@@ -112,7 +115,14 @@ impl Session {
             }
             index = block.first + block.len;
         }
+        self.deadline_reached = Instant::now() >= deadline;
         records
+    }
+
+    /// Whether the last [`run`](Self::run) was ended (or its last step cut
+    /// off) by the scenario's overall timeout.
+    pub fn deadline_reached(&self) -> bool {
+        self.deadline_reached
     }
 
     /// One step for every member of its actor (one by one, or all at once

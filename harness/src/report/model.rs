@@ -133,9 +133,25 @@ pub struct ResultRecord {
     pub harness_error: Option<String>,
     /// Wall time of this scenario x impl, in milliseconds.
     pub duration_ms: u64,
+    /// Set when the scenario's overall `timeout_ms` ended it before every
+    /// step ran (or while the last one ran): the verdict is about a scenario
+    /// that did not run to its end. With an expectation, such a result fails.
+    #[serde(default)]
+    pub cut_short: Option<CutShort>,
     /// `impl = "external"` only: the program or address that was tested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<ExternalTargetInfo>,
+}
+
+/// How far a scenario got before its overall timeout ended it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CutShort {
+    /// The scenario's `timeout_ms` that was reached.
+    pub timeout_ms: u64,
+    /// Step executions the scenario asks for (steps x group members x repetitions).
+    pub executions_planned: u64,
+    /// Step executions that ran (the last may have been cut off by the deadline).
+    pub executions_run: u64,
 }
 
 /// Which external target a result is about.

@@ -16,9 +16,12 @@ const HEADERS: [&str; 8] = [
 ];
 
 fn row(r: &ResultRecord) -> [String; 8] {
-    let verdict = r
+    let mut verdict = r
         .verdict
         .map_or("not run".to_string(), |v| v.as_str().to_string());
+    if r.cut_short.is_some() {
+        verdict.push_str(" (cut short)");
+    }
     let expected = crate::scenario::verdicts_label(&r.expected);
     // Every step that did not go as asked, with its run count when > 1
     // (`timeout(3)`: three lost replies).

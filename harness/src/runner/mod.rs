@@ -4,6 +4,7 @@
 //! the end whatever happened.
 
 pub mod busy;
+mod cut_short;
 pub mod external;
 pub mod harness_error;
 pub mod os_options;
@@ -190,6 +191,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         harness_error: None,
         duration_ms: 0,
         target: ext.map(ExternalTarget::info),
+        cut_short: None,
     };
     if let Some(x) = ext {
         if let Some(note) = external::mode_skip(sc, x) {
@@ -291,6 +293,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.steps = log.into_records();
     rec.notes
         .extend(crate::client::merged_note(merged, &rec.steps));
+    rec.cut_short = cut_short::check(sc, &rec.steps, session.deadline_reached());
     rec.notes
         .extend(crate::client::repeat_notes(sc, &rec.steps));
     rec.samples.push(baseline.clone());
@@ -377,6 +380,9 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.exit = exit;
     rec.verdict = Some(verdict);
     rec.diff = crate::verdict::diff(&expect, verdict, &rec.steps, &rec.server_errors);
+    if let Some(c) = rec.cut_short.as_ref().filter(|_| !expect.server.is_empty()) {
+        rec.diff.push(cut_short::diff_line(c));
+    }
     rec.status = if let Some(why) = harness_error::in_outcomes(&rec.steps, rec.probe.as_ref()) {
         harness_error::mark(&mut rec, why);
         Status::Error

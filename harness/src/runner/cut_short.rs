@@ -1,0 +1,32 @@
+//! A scenario cut short by its overall `timeout_ms`: the steps that did not
+//! run (or were cut off by the deadline) make the result incomplete, and the
+//! report must say so as data, not only as a note (issue 10, item 10).
+
+use crate::observe::{StepOutcome, StepRecord};
+use crate::report::CutShort;
+use crate::scenario::Scenario;
+
+/// `Some` when the scenario's deadline passed before its last step ended:
+/// how many of the step executions the scenario asks for did not run.
+pub fn check(sc: &Scenario, steps: &[StepRecord], deadline_reached: bool) -> Option<CutShort> {
+    if !deadline_reached {
+        return None;
+    }
+    let ran = steps
+        .iter()
+        .filter(|s| !matches!(s.outcome, StepOutcome::Skipped { .. }))
+        .count() as u64;
+    Some(CutShort {
+        timeout_ms: sc.timeout_ms,
+        executions_planned: sc.executions(),
+        executions_run: ran,
+    })
+}
+
+/// The diff line that fails a result with an expectation when it was cut short.
+pub fn diff_line(c: &CutShort) -> String {
+    format!(
+        "cut short: the scenario's timeout of {} ms ended it after {} of {} step executions; the verdict is about a scenario that did not run to its end",
+        c.timeout_ms, c.executions_run, c.executions_planned
+    )
+}
