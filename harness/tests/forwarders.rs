@@ -3,6 +3,8 @@
 //! to its own upstream listener, and must never reach the scenario (issue
 //! 10, item 1). A correct forwarder relays every byte and every close, so
 //! every client and upstream step must get what it asked for.
+// socat and redir are Unix programs.
+#![cfg(unix)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -72,7 +74,6 @@ fn check_all(fwd: &str, cmd: &str) {
     }
 }
 
-#[cfg(unix)]
 #[test]
 fn socat_forwarding_with_port_placeholder_gives_every_step_its_outcome() {
     if !installed("socat", &["-V"]) {
@@ -85,7 +86,6 @@ fn socat_forwarding_with_port_placeholder_gives_every_step_its_outcome() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn redir_forwarding_with_port_placeholder_gives_every_step_its_outcome() {
     if !installed("redir", &["--version"]) {

@@ -1,6 +1,8 @@
 //! How a run ends, against programs netrepro did not write (socat, Python
 //! examples): a scenario cut short by its timeout says so (issue 10, item
 //! 10).
+// socat and redir are Unix programs.
+#![cfg(unix)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -71,7 +73,6 @@ server = "survived"
 server = "survived"
 "#;
 
-#[cfg(unix)]
 #[test]
 fn a_scenario_cut_short_by_its_timeout_says_so_in_table_json_and_exit_code() {
     if !socat_installed() {
@@ -104,7 +105,6 @@ fn a_scenario_cut_short_by_its_timeout_says_so_in_table_json_and_exit_code() {
     assert!(stdout.contains("survived (cut short)"), "{stdout}");
 }
 
-#[cfg(unix)]
 #[test]
 fn a_scenario_that_runs_to_its_end_is_not_cut_short() {
     if !socat_installed() {
