@@ -9,8 +9,8 @@ pub mod external;
 pub mod harness_error;
 pub mod os_options;
 pub mod probe;
-pub mod settle;
 mod quiesce;
+pub mod settle;
 
 pub use external::{ExternalKind, ExternalTarget};
 
