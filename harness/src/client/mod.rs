@@ -43,7 +43,7 @@ pub struct Session {
     retired: Vec<TcpStream>,
     /// Upstream connections after `release`; aborted when the session drops.
     drains: tokio::task::JoinSet<()>,
-    /// The scenario's `timeout_ms` passed before `run` finished its steps.
+    /// The scenario's `timeout_ms` kept steps from running.
     deadline_reached: bool,
 }
 
@@ -110,17 +110,18 @@ impl Session {
                 // Past the deadline the rest of the block was recorded as
                 // skipped once; do not repeat that for every iteration.
                 if Instant::now() >= deadline {
+                    self.deadline_reached |= iteration < block.times;
                     break;
                 }
             }
             index = block.first + block.len;
         }
-        self.deadline_reached = Instant::now() >= deadline;
         records
     }
 
-    /// Whether the last [`run`](Self::run) was ended (or its last step cut
-    /// off) by the scenario's overall timeout.
+    /// Whether the scenario's overall timeout kept steps (or iterations of
+    /// a repeated block) of the last [`run`](Self::run) from running. A step
+    /// that ran and was only bounded by the deadline does not count.
     pub fn deadline_reached(&self) -> bool {
         self.deadline_reached
     }
@@ -152,6 +153,7 @@ impl Session {
             last: None,
         };
         if Instant::now() >= deadline {
+            self.deadline_reached = true;
             for member in 0..members {
                 let reason = format!("scenario timeout of {} ms reached", scenario.timeout_ms);
                 records.push(record(member, StepOutcome::Skipped { reason }, 0));
@@ -167,6 +169,7 @@ impl Session {
         for member in 0..members {
             let started = Instant::now();
             let outcome = if started >= deadline {
+                self.deadline_reached = true;
                 StepOutcome::Skipped {
                     reason: format!("scenario timeout of {} ms reached", scenario.timeout_ms),
                 }

@@ -134,7 +134,7 @@ pub struct ResultRecord {
     /// Wall time of this scenario x impl, in milliseconds.
     pub duration_ms: u64,
     /// Set when the scenario's overall `timeout_ms` ended it before every
-    /// step ran (or while the last one ran): the verdict is about a scenario
+    /// step (and every repetition) ran: the verdict is about a scenario
     /// that did not run to its end. With an expectation, such a result fails.
     #[serde(default)]
     pub cut_short: Option<CutShort>,

@@ -6,8 +6,8 @@ use crate::observe::{StepOutcome, StepRecord};
 use crate::report::CutShort;
 use crate::scenario::Scenario;
 
-/// `Some` when the scenario's deadline passed before its last step ended:
-/// how many of the step executions the scenario asks for did not run.
+/// `Some` when the scenario's deadline kept steps from running: how many of
+/// the step executions the scenario asks for ran.
 pub fn check(sc: &Scenario, steps: &[StepRecord], deadline_reached: bool) -> Option<CutShort> {
     if !deadline_reached {
         return None;
