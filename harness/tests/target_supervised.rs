@@ -132,3 +132,19 @@ async fn the_targets_own_exit_sweeps_what_it_left_behind() {
     assert_eq!(t.wait_exit(WAIT).await.and_then(|e| e.code), Some(1));
     assert!(!is_alive(gc), "grandchild {gc} outlived the target");
 }
+
+/// The double-forked grandchild's parent is gone: it is the supervisor's
+/// (subreaper) now, not the target's, and still counts as the target's.
+#[tokio::test]
+async fn samples_count_the_orphans_the_supervisor_adopted() {
+    let script = format!("{DOUBLE_FORK}echo LISTENING 127.0.0.1:9; exec sleep 300");
+    let mut t = RunningTarget::spawn(&supervised_sh(&script), READY)
+        .await
+        .expect("spawn");
+    let gc = grandchild(&t).await;
+    assert!(is_alive(gc));
+    // The subshell exited before `echo LISTENING` ran: the grandchild was
+    // adopted before readiness, so the first sample sees both processes.
+    assert_eq!(t.sample("x").processes, Some(2));
+    t.kill().await.expect("reaped");
+}

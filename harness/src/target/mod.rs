@@ -342,6 +342,7 @@ impl RunningTarget {
     pub fn sample(&self, label: &str) -> ResourceSample {
         let root = resources::Root {
             pid: self.pid,
+            supervisor: self.group.supervisor_pid(),
             child: &self.child,
             job: self.group.job_raw(),
         };

@@ -356,6 +356,11 @@ impl Group {
         None
     }
 
+    /// The supervisor's pid while it may still run (not yet reaped).
+    pub(super) fn supervisor_pid(&self) -> Option<u32> {
+        self.supervisor.filter(|_| !self.reaped)
+    }
+
     pub(super) fn supervised(&self) -> bool {
         self.supervisor.is_some()
     }

@@ -19,6 +19,11 @@ pub(crate) struct Root<'a> {
     pub pid: u32,
     #[cfg_attr(not(windows), allow(dead_code))]
     pub child: &'a tokio::process::Child,
+    /// Linux, supervised targets: the supervisor's pid. Descendants whose
+    /// parent exited were adopted by it (child subreaper), so the tree is
+    /// the target plus every other descendant of the supervisor.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub supervisor: Option<u32>,
     /// Windows: the raw handle value of the target's Job object, if any.
     #[cfg_attr(not(windows), allow(dead_code))]
     pub job: Option<usize>,

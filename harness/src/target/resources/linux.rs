@@ -18,7 +18,7 @@ pub(super) fn sample(root: &Root) -> ResourceSample {
         // Gone (or not ours to read): nothing is known.
         return ResourceSample::default();
     }
-    let pids = tree(root.pid);
+    let pids = tree(root.pid, root.supervisor);
     let net = NetView::read(root.pid);
     let tick_ms = 1000.0 / clock_ticks_per_sec();
 
@@ -200,9 +200,14 @@ fn clock_ticks_per_sec() -> f64 {
 }
 
 /// The root and its live descendants, root first, at most `MAX_TREE`.
-fn tree(root: u32) -> Vec<u32> {
+/// The target and its descendants; under a supervisor, also the orphans it
+/// adopted (every descendant of the supervisor but the target, which is
+/// listed first).
+fn tree(root: u32, supervisor: Option<u32>) -> Vec<u32> {
     let mut pids = vec![root];
-    pids.extend(crate::target::procctl::descendants(root, MAX_TREE - 1));
+    let from = supervisor.unwrap_or(root);
+    let rest = crate::target::procctl::descendants(from, MAX_TREE);
+    pids.extend(rest.into_iter().filter(|&p| p != root).take(MAX_TREE - 1));
     pids
 }
 
@@ -229,7 +234,7 @@ mod tests {
             .arg("30")
             .spawn()
             .unwrap();
-        let t = tree(me);
+        let t = tree(me, None);
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(t[0], me);
