@@ -160,11 +160,18 @@ fn results_on_disk(s: &Setup) -> usize {
 /// a moment after its job ends, possibly after the next target started, so
 /// both conditions are needed.) Polls the two files, bounded by 60 s;
 /// netrepro's own exit ends the wait with a failure.
-fn wait_for_second_target(s: &Setup, child: &mut Child) {
+/// Returns netrepro's stderr, drained on a thread (so it never blocks on a
+/// full pipe) and handed over when the pipe closes, for failure messages.
+fn wait_for_second_target(s: &Setup, child: &mut Child) -> std::thread::JoinHandle<String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let err = child.stderr.take().unwrap();
-    // Drain netrepro's stderr on a thread so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in BufReader::new(err).lines() {});
+    let stderr = std::thread::spawn(move || {
+        BufReader::new(err)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
     while s.pids().len() < 6 || results_on_disk(s) < 1 {
         assert!(Instant::now() < deadline, "second target never started");
         assert!(
@@ -173,6 +180,7 @@ fn wait_for_second_target(s: &Setup, child: &mut Child) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    stderr
 }
 
 fn schema_errors(doc: &Value) -> Vec<String> {
@@ -200,11 +208,20 @@ fn a_setsid_grandchild_and_a_child_of_the_target_are_gone_after_the_run() {
 fn interrupted_run_leaves_a_partial_report_and_no_process(sig: i32) {
     let s = Setup::new();
     let mut n = s.start(&["a-quick.toml", "b-slow.toml"]);
-    wait_for_second_target(&s, &mut n);
+    let t0 = Instant::now();
+    let stderr = wait_for_second_target(&s, &mut n);
+    let waited = t0.elapsed();
     // SAFETY: plain kill(2) on our own child.
     assert_eq!(unsafe { libc::kill(n.id() as libc::pid_t, sig) }, 0);
     let status = n.wait().unwrap();
-    assert_eq!(status.code(), Some(128 + sig), "{status:?}");
+    let stderr = stderr.join().unwrap_or_default();
+    assert_eq!(
+        status.code(),
+        Some(128 + sig),
+        "{status:?}; signalled after {waited:?}, exited after {:?}; stderr:\n{stderr}\nreport:\n{}",
+        t0.elapsed(),
+        std::fs::read_to_string(s.report()).unwrap_or_default()
+    );
     let alive = all_dead_within(&s.pids(), Duration::ZERO);
     assert!(
         alive.is_empty(),
@@ -240,7 +257,7 @@ fn sigint_mid_run_leaves_a_partial_report_and_no_process() {
 fn sigkill_of_netrepro_leaves_no_process() {
     let s = Setup::new();
     let mut n = s.start(&["a-quick.toml", "b-slow.toml"]);
-    wait_for_second_target(&s, &mut n);
+    let _stderr = wait_for_second_target(&s, &mut n);
     n.kill().unwrap();
     n.wait().unwrap();
     let alive = all_dead_within(&s.pids(), Duration::from_secs(10));
