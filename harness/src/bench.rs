@@ -190,58 +190,21 @@ pub fn main(args: BenchArgs) -> u8 {
     let base = storm(upstream, a.cycles, max);
     row("baseline (blocking accept)", &base, &base, "");
     let up = upstream.to_string();
-    let subjects: [(&str, Vec<&str>); 6] = [
-        ("naive echo", vec!["--impl", "naive", "--proto", "tcp"]),
-        (
-            "naive-seq echo",
-            vec!["--impl", "naive-seq", "--proto", "tcp"],
-        ),
-        (
-            "hardened echo",
-            vec!["--impl", "hardened", "--proto", "tcp"],
-        ),
-        (
-            "naive forward",
-            vec![
-                "--impl",
-                "naive",
-                "--proto",
-                "tcp",
-                "--mode",
-                "forward",
-                "--upstream",
-                &up,
-            ],
-        ),
-        (
-            "naive-seq forward",
-            vec![
-                "--impl",
-                "naive-seq",
-                "--proto",
-                "tcp",
-                "--mode",
-                "forward",
-                "--upstream",
-                &up,
-            ],
-        ),
-        (
-            "hardened forward",
-            vec![
-                "--impl",
-                "hardened",
-                "--proto",
-                "tcp",
-                "--mode",
-                "forward",
-                "--upstream",
-                &up,
-            ],
-        ),
-    ];
+    // Every built-in TCP server: each impl as an echo, then as a forwarder
+    // to the baseline listener.
+    let mut subjects = Vec::new();
+    for forward in [false, true] {
+        for imp in ["naive", "naive-seq", "hardened"] {
+            let mut args: Vec<String> =
+                ["--impl", imp, "--proto", "tcp"].map(String::from).to_vec();
+            if forward {
+                args.extend(["--mode", "forward", "--upstream", &up].map(String::from));
+            }
+            let kind = if forward { "forward" } else { "echo" };
+            subjects.push((format!("{imp} {kind}"), args));
+        }
+    }
     for (name, args) in subjects {
-        let args: Vec<String> = args.into_iter().map(String::from).collect();
         match serve(&args) {
             Ok((mut child, addr)) => {
                 let s = storm(addr, a.cycles, max);
@@ -249,7 +212,7 @@ pub fn main(args: BenchArgs) -> u8 {
                     Some(st) => format!(" (server exited: {st})"),
                     None => String::new(),
                 };
-                row(name, &s, &base, &died);
+                row(&name, &s, &base, &died);
             }
             Err(e) => outln!("{name:<28} not run: {e}"),
         }

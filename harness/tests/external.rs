@@ -476,3 +476,28 @@ fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_har
     );
     assert!(!dir.path().join("none.toml").exists());
 }
+
+#[test]
+fn explore_finds_the_sequential_naive_echo_dying_of_one_reset_within_ten_cases() {
+    // Issue 13's acceptance: the crash of a Rust-book style server is one
+    // of the first things random TCP sequences hit.
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("found.toml");
+    let out = netrepro()
+        .arg("explore")
+        .args(["--proto", "tcp", "--impl", "naive-seq", "--seed", "7"])
+        .args(["--cases", "10", "--time-limit", "60s", "--out"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
+    let sc = netrepro::scenario::load_file(&out_file).expect("written file parses");
+    assert!(sc.steps.len() <= 3, "not shrunk: {} steps", sc.steps.len());
+    let (run_out, res) = run(
+        &[out_file.to_str().unwrap(), "--impl", "naive-seq"],
+        dir.path(),
+    );
+    assert_eq!(run_out.status.code(), Some(0), "{}", stderr(&run_out));
+    assert_eq!(res[0]["verdict"], "crashed", "{}", res[0]);
+}
