@@ -380,7 +380,11 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.exit = exit;
     rec.verdict = Some(verdict);
     rec.diff = crate::verdict::diff(&expect, verdict, &rec.steps, &rec.server_errors);
-    if let Some(c) = rec.cut_short.as_ref().filter(|_| !expect.server.is_empty()) {
+    if let Some(c) = rec
+        .cut_short
+        .as_ref()
+        .filter(|_| !expect.server.is_empty() && !cut_short::anticipated(&expect))
+    {
         rec.diff.push(cut_short::diff_line(c));
     }
     rec.status = if let Some(why) = harness_error::in_outcomes(&rec.steps, rec.probe.as_ref()) {
