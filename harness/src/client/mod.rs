@@ -2,6 +2,8 @@
 //! socket2) and record one `StepRecord` per step and group member. In forward
 //! mode the harness also plays the upstream server through the `upstream`
 //! actor, which accepts the forwarder's connections on a listener it owns.
+//! `pause` / `resume` steps freeze the server's process tree through a
+//! [`Pauser`]; `Session::run` resumes it before returning.
 
 mod payload;
 mod records;
@@ -13,6 +15,7 @@ pub use udp::bind as udp_bind_for;
 
 use crate::observe::{StepOutcome, StepRecord};
 use crate::scenario::{ActorKind, Op, Proto, Scenario, Step};
+use crate::target::Pauser;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +48,10 @@ pub struct Session {
     drains: tokio::task::JoinSet<()>,
     /// The scenario's `timeout_ms` kept steps from running.
     deadline_reached: bool,
+    /// Freezes the server's tree for `pause` steps (`None`: not our process).
+    pauser: Option<Pauser>,
+    /// The last `run` ended with the server paused (and resumed it).
+    resumed_at_end: bool,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
@@ -84,14 +91,45 @@ impl Session {
             retired: Vec::new(),
             drains: tokio::task::JoinSet::new(),
             deadline_reached: false,
+            pauser: None,
+            resumed_at_end: false,
         }
+    }
+
+    /// What `pause` / `resume` steps act on; without one (`--target-addr`)
+    /// they are skipped with the reason.
+    pub fn set_pauser(&mut self, pauser: Option<Pauser>) {
+        self.pauser = pauser;
+    }
+
+    /// Whether the server is frozen now. Always false once
+    /// [`run`](Self::run) has returned.
+    pub fn server_paused(&self) -> bool {
+        self.pauser.as_ref().is_some_and(Pauser::is_paused)
+    }
+
+    /// Whether the last [`run`](Self::run) ended with the server paused (a
+    /// scenario without a final `resume`, or one cut short): it was resumed
+    /// before `run` returned.
+    pub fn resumed_at_end(&self) -> bool {
+        self.resumed_at_end
     }
 
     /// Run all steps in order, bounded by the scenario timeout. A repeated
     /// block runs its steps `times` times; each record says its iteration.
     /// Runs of a step with the same outcome are merged as they come in
     /// ([`StepLog`]), so memory and the report grow with distinct outcomes.
+    ///
+    /// The server is never left paused: whatever the steps did, it runs
+    /// again before this returns, so nothing after it (probe, settle, kill)
+    /// can mistake a frozen server for a hung one.
     pub async fn run(&mut self, scenario: &Scenario) -> StepLog {
+        let records = self.run_steps(scenario).await;
+        self.resumed_at_end = self.pauser.as_mut().is_some_and(|p| p.resume() > 0);
+        records
+    }
+
+    async fn run_steps(&mut self, scenario: &Scenario) -> StepLog {
         let deadline = Instant::now() + Duration::from_millis(scenario.timeout_ms);
         let mut records = StepLog::default();
         let mut index = 0;
@@ -262,6 +300,9 @@ impl Session {
     }
 
     async fn exec(&mut self, step: &Step, member: u32, scenario_deadline: Instant) -> StepOutcome {
+        if matches!(step.op, Op::Pause | Op::Resume) {
+            return self.pause_op(&step.op);
+        }
         let ctx = self.ctx(&step.actor);
         let Some(slot) = self
             .socks
@@ -276,6 +317,24 @@ impl Session {
         let (outcome, retired) = exec_slot(&ctx, slot, step, member, scenario_deadline).await;
         self.retired.extend(retired);
         outcome
+    }
+}
+
+impl Session {
+    /// `pause` / `resume` on the server's process tree.
+    fn pause_op(&mut self, op: &Op) -> StepOutcome {
+        let Some(p) = self.pauser.as_mut() else {
+            return skipped(
+                "the server is not netrepro's process (--target-addr): it cannot be paused"
+                    .to_string(),
+            );
+        };
+        if *op == Op::Pause {
+            p.pause();
+        } else {
+            p.resume();
+        }
+        StepOutcome::Ok { bytes: 0 }
     }
 }
 

@@ -95,6 +95,15 @@ pub fn mode_skip(sc: &Scenario, ext: &ExternalTarget) -> Option<String> {
     })
 }
 
+/// A scenario that pauses the server cannot run against `--target-addr`:
+/// that server is not netrepro's process, so it cannot be frozen, and the
+/// ordering the pause makes would silently become a race again.
+pub fn pause_skip(sc: &Scenario, ext: &ExternalTarget) -> Option<String> {
+    (matches!(ext.kind, ExternalKind::Addr(_)) && sc.pauses_server()).then(|| {
+        "skipped: the scenario pauses the server (op = \"pause\"), which needs netrepro to run it (a built-in server or --target-cmd); a --target-addr server is not netrepro's process".to_string()
+    })
+}
+
 /// The loopback rule, for `--target-addr` and for the address a
 /// `--target-cmd` program announces (`LISTENING <addr>`) alike: netrepro
 /// sends traffic to loopback only unless `--allow-remote`. `what` names the
@@ -285,6 +294,14 @@ pub enum Live {
 }
 
 impl Live {
+    /// What freezes the target's process tree for `pause` steps; `None`
+    /// for `--target-addr` (not our process: nothing to freeze).
+    pub fn pauser(&self) -> Option<crate::target::Pauser> {
+        match self {
+            Live::Process(t) => Some(t.pauser()),
+            Live::Attached(_) => None,
+        }
+    }
     pub fn addr(&self) -> SocketAddr {
         match self {
             Live::Process(t) => t.addr(),

@@ -194,7 +194,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
         cut_short: None,
     };
     if let Some(x) = ext {
-        if let Some(note) = external::mode_skip(sc, x) {
+        if let Some(note) = external::mode_skip(sc, x).or_else(|| external::pause_skip(sc, x)) {
             rec.status = Status::Skipped;
             rec.notes.push(note);
             return rec;
@@ -288,7 +288,16 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
 
     let baseline = target.sample("baseline");
     let mut session = Session::new(sc, target.addr(), upstream.clone());
+    // `pause` steps freeze the target's tree; `Session::run` never returns
+    // with it frozen, so the probe and the kill below see it running.
+    session.set_pauser(target.pauser());
     let log = session.run(sc).await;
+    if session.resumed_at_end() {
+        rec.notes.push(
+            "the server was still paused when the steps ended; it was resumed before the probe"
+                .to_string(),
+        );
+    }
     let merged = log.merged();
     rec.steps = log.into_records();
     rec.notes

@@ -327,6 +327,14 @@ pub enum Op {
     Wait {
         ms: u64,
     },
+    /// Freeze the server under test and its whole process tree (SIGSTOP /
+    /// NtSuspendProcess): what clients do meanwhile waits in its sockets'
+    /// queues, so "the client is gone before the server replies" is an
+    /// ordering, not a race. Takes no actor. The runner resumes the server
+    /// when the steps end, whatever happened, before it probes or kills it.
+    Pause,
+    /// Let a paused server run again (SIGCONT / NtResumeProcess).
+    Resume,
 }
 
 impl Op {
@@ -341,6 +349,8 @@ impl Op {
             Op::Close => "close",
             Op::Abort => "abort",
             Op::Wait { .. } => "wait",
+            Op::Pause => "pause",
+            Op::Resume => "resume",
         }
     }
 }
@@ -358,6 +368,20 @@ pub struct Step {
     pub parallel: bool,
     /// 1-based line in the scenario file, for messages.
     pub line: usize,
+}
+
+impl Op {
+    /// Ops of the scenario itself, not of an actor: they take no `actor`.
+    pub fn is_scenario_level(&self) -> bool {
+        matches!(self, Op::Wait { .. } | Op::Pause | Op::Resume)
+    }
+}
+
+impl Scenario {
+    /// True if any step pauses the server (it must be our own process).
+    pub fn pauses_server(&self) -> bool {
+        self.steps.iter().any(|s| s.op == Op::Pause)
+    }
 }
 
 /// A block of consecutive steps that runs `times` times in order

@@ -25,8 +25,8 @@
 //! # it cannot be declared, and cannot be used outside forward mode.
 //!
 //! [[steps]]
-//! actor = "a"          # required, except for op = "wait" (which takes none)
-//! op = "connect"       # connect | bind | accept | send | recv | shutdown | close | abort | wait
+//! actor = "a"          # required, except for wait / pause / resume (which take none)
+//! op = "connect"       # connect | bind | accept | send | recv | shutdown | close | abort | wait | pause | resume
 //! id = "first-read"    # optional, unique; expectations refer to steps by id
 //! # send:     exactly one of bytes = N | text = "..."   (N <= MAX_PAYLOAD, udp: MAX_UDP_PAYLOAD)
 //! # recv:     bytes = N (exact) | until = "eof" (tcp only) | neither (any);
@@ -35,6 +35,10 @@
 //! # send:     timeout_ms = N (optional, 1..=MAX_SEND_TIMEOUT_MS): stop sending after N ms
 //! #           and record how much went out (outcome "timeout" with the byte count)
 //! # wait:     ms = N (<= MAX_WAIT_MS)
+//! # pause / resume: freeze / thaw the server under test and its process tree
+//! #           (SIGSTOP / SIGCONT; Windows: NtSuspendProcess / NtResumeProcess);
+//! #           the runner resumes it when the steps end, before probe and kill.
+//! #           Not possible with --target-addr (the scenario is skipped).
 //! # parallel = true   (optional, a step on a group: all members at once, not one by one)
 //! # udp clients: bind, connect, send, recv, close
 //! # tcp clients: connect, send, recv, shutdown, close, abort
@@ -113,7 +117,7 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-const OPS: &str = "connect, bind, accept, send, recv, shutdown, close, abort, wait";
+const OPS: &str = "connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume";
 const VERDICTS: &str = "survived, hung, crashed, leaked, busy";
 const UPSTREAM: &str = "upstream";
 const TOP_LEVEL_KEYS: &[&str] = &["name", "summary", "refs", "timeout_ms", "steps", "expect"];
@@ -1065,12 +1069,17 @@ fn validate_step(
         );
     }
 
-    // Actor: required except for wait, which takes none.
-    let actor: Option<&Actor> = if op_name == "wait" {
+    // Actor: required except for the scenario-level ops, which take none.
+    let actor: Option<&Actor> = if matches!(op_name, "wait" | "pause" | "resume") {
         if let Some(a) = &r.actor {
+            let what = if op_name == "wait" {
+                "a scenario-level pause"
+            } else {
+                "a scenario-level op on the server under test"
+            };
             return verr(
                 a.span(),
-                "op \"wait\" is a scenario-level pause and takes no actor",
+                format!("op \"{op_name}\" is {what} and takes no actor"),
             );
         }
         None
@@ -1156,6 +1165,8 @@ fn validate_step(
         "accept" => Op::Accept,
         "close" => Op::Close,
         "abort" => Op::Abort,
+        "pause" => Op::Pause,
+        "resume" => Op::Resume,
         "send" => {
             let payload = match (&r.bytes, &r.text) {
                 (Some(_), Some(t)) => {
@@ -1946,7 +1957,7 @@ server = "survived"
         "for \"bytes\" in [[steps]]: expected a non-negative integer"
     )]
     #[case::unknown_op(
-        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, shutdown, close, abort, wait")]
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume")]
     #[case::missing_op(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\n"),
         6,
@@ -2012,6 +2023,18 @@ server = "survived"
         7,
         9,
         "takes no actor"
+    )]
+    #[case::pause_with_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"pause\"\n"),
+        7,
+        9,
+        "op \"pause\" is a scenario-level op on the server under test and takes no actor"
+    )]
+    #[case::resume_with_key(
+        with_head("[[steps]]\nop = \"resume\"\nms = 5\n"),
+        7,
+        6,
+        "key \"ms\" does not apply to op \"resume\""
     )]
     #[case::wait_too_long(
         with_head("[[steps]]\nop = \"wait\"\nms = 10001\n"),

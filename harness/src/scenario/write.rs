@@ -58,7 +58,7 @@ fn step(out: &mut String, s: &Step, header: &str) {
     if let Some(id) = &s.id {
         writeln!(out, "id = {}", q(id)).unwrap();
     }
-    if !matches!(s.op, Op::Wait { .. }) {
+    if !s.op.is_scenario_level() {
         writeln!(out, "actor = {}", q(&s.actor)).unwrap();
     }
     writeln!(out, "op = {}", q(s.op.name())).unwrap();

@@ -6,19 +6,21 @@
 //! `netrepro __supervise` process that keeps a target's whole tree killable,
 //! Linux), `tree` (freeze-walk-kill of a process tree), `procctl` (+ per-OS
 //! files: list descendants, signals, subreaper), `log` (stdout / stderr
-//! readers), `events` (server events, aggregated), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling), `job`
+//! readers), `pause` (a scenario's pause / resume of the tree), `events` (server events, aggregated), `resources` (+ per-OS files: fd and CLOSE_WAIT sampling), `job`
 //! (Windows Job object).
 
 mod events;
 #[cfg(windows)]
 mod job;
 mod log;
+mod pause;
 mod procctl;
 mod process;
 mod resources;
 mod supervise;
 mod tree;
 
+pub use pause::Pauser;
 pub use process::describe_exit;
 pub use resources::{
     count_close_wait, parse_proc_net_tcp, parse_proc_net_unix, socket_inode, TcpRow, TCP_CLOSE_WAIT,
@@ -272,6 +274,12 @@ impl RunningTarget {
 
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// What a scenario's `pause` / `resume` steps use to freeze this
+    /// target's whole process tree (see [`Pauser`]).
+    pub fn pauser(&self) -> Pauser {
+        Pauser::new(self.pid, self.group.job_raw())
     }
 
     /// Exit status if the process has exited (non-blocking).

@@ -1,6 +1,7 @@
 //! Process control the kill path needs, behind one seam: list a process's
 //! live descendants, stop / kill / terminate one process, and wait for our
-//! own children to exit. Every OS file provides the same functions with the
+//! own children to exit, suspend / resume one process (a scenario's
+//! `pause` / `resume`). Every OS file provides the same functions with the
 //! same signatures (Linux: /proc; macOS: libproc `proc_listchildpids`;
 //! elsewhere, Windows included, where a Job object does the work: nothing).
 
@@ -19,9 +20,13 @@ mod os;
 #[path = "procctl/other.rs"]
 mod os;
 
+#[cfg(windows)]
+#[path = "procctl/suspend_nt.rs"]
+mod suspend_nt;
+
 #[allow(unused_imports)] // not every OS uses every function
 pub(crate) use os::{
-    become_subreaper, descendants, kill, kill_group, stop, terminate, wait_exited,
+    become_subreaper, descendants, kill, kill_group, resume, stop, suspend, terminate, wait_exited,
     SUPERVISOR_AVAILABLE,
 };
 

@@ -50,6 +50,13 @@ mod os;
 mod os;
 
 /// Sample the tree rooted at `root` (label and `t_ms` left for the caller).
+/// The pids in the Windows Job whose handle value is `job` (the tree a
+/// scenario's `pause` suspends).
+#[cfg(windows)]
+pub(crate) fn job_pids(job: usize) -> Option<Vec<u32>> {
+    os::job_pids(job)
+}
+
 pub(crate) fn sample(root: &Root) -> ResourceSample {
     os::sample(root)
 }

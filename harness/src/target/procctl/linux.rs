@@ -4,7 +4,7 @@
 //! to the nearest subreaper ancestor instead of init, so they stay findable),
 //! and waiting for children with pidfds (pidfd_open(2), Linux 5.3).
 
-pub(crate) use super::signals::{kill, kill_group, stop, terminate};
+pub(crate) use super::signals::{kill, kill_group, resume, stop, suspend, terminate};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

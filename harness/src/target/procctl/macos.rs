@@ -6,7 +6,7 @@
 //! descendant whose parent exited *before* the kill was reparented to
 //! launchd and cannot be found by walking (README, "Limits").
 
-pub(crate) use super::signals::{kill, kill_group, stop, terminate};
+pub(crate) use super::signals::{kill, kill_group, resume, stop, suspend, terminate};
 use std::time::Duration;
 
 pub(crate) const SUPERVISOR_AVAILABLE: bool = false;

@@ -1,6 +1,7 @@
 //! Process control where the tree is handled otherwise: on Windows every
 //! target lives in a kill-on-close Job object (`job.rs`), which kills the
-//! whole tree at once; nothing here needs a walk.
+//! whole tree at once; nothing here needs a walk. Suspend / resume for a
+//! scenario's `pause` are the one thing Windows does per process here.
 
 use std::time::Duration;
 
@@ -22,6 +23,22 @@ pub(crate) fn kill(_pid: u32) {}
 pub(crate) fn kill_group(_pgid: u32) {}
 
 pub(crate) fn terminate(_pid: u32) {}
+
+/// Windows: NtSuspendProcess (see `suspend_nt`); elsewhere nothing.
+pub(crate) fn suspend(pid: u32) {
+    #[cfg(windows)]
+    super::suspend_nt::call(pid, super::suspend_nt::Which::Suspend);
+    #[cfg(not(windows))]
+    let _ = pid;
+}
+
+/// Windows: NtResumeProcess; elsewhere nothing.
+pub(crate) fn resume(pid: u32) {
+    #[cfg(windows)]
+    super::suspend_nt::call(pid, super::suspend_nt::Which::Resume);
+    #[cfg(not(windows))]
+    let _ = pid;
+}
 
 pub(crate) fn wait_exited(_pids: &[u32], _timeout: Duration) -> bool {
     true

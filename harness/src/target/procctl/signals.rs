@@ -27,3 +27,14 @@ pub(crate) fn kill_group(pgid: u32) {
 pub(crate) fn terminate(pid: u32) {
     send(pid as i64, libc::SIGTERM);
 }
+
+/// Freeze `pid` for a scenario's `pause` (SIGSTOP cannot be caught or
+/// ignored, signal(7)); undone by [`resume`].
+pub(crate) fn suspend(pid: u32) {
+    send(pid as i64, libc::SIGSTOP);
+}
+
+/// Let a frozen `pid` run again (SIGCONT).
+pub(crate) fn resume(pid: u32) {
+    send(pid as i64, libc::SIGCONT);
+}

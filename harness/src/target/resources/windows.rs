@@ -105,7 +105,7 @@ fn handle_count(pid: u32) -> Option<u64> {
 }
 
 /// The pids in the Job whose handle value is `job`.
-fn job_pids(job: usize) -> Option<Vec<u32>> {
+pub(super) fn job_pids(job: usize) -> Option<Vec<u32>> {
     let words = MAX_TREE + 8;
     let mut buf = vec![0usize; words];
     let p = buf.as_mut_ptr() as *mut JOBOBJECT_BASIC_PROCESS_ID_LIST;
