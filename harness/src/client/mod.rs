@@ -397,8 +397,9 @@ async fn exec_slot(
                 Err(o) => o,
             }
         }
-        (Op::Connect, ActorKind::Client, Proto::Tcp) => {
-            match tcp::connect(server, bounded(CONNECT_TIMEOUT)).await {
+        (Op::Connect { timeout_ms }, ActorKind::Client, Proto::Tcp) => {
+            let limit = timeout_ms.map_or(CONNECT_TIMEOUT, Duration::from_millis);
+            match tcp::connect(server, bounded(limit)).await {
                 Ok(s) => {
                     *slot = Sock::Tcp(s);
                     StepOutcome::Ok { bytes: 0 }
@@ -419,7 +420,7 @@ async fn exec_slot(
             }
             Err(e) => io_error(&e),
         },
-        (Op::Connect, _, Proto::Udp) => {
+        (Op::Connect { .. }, _, Proto::Udp) => {
             if let Err(o) = ensure_udp(slot, server).await {
                 return (o, None);
             }

@@ -67,7 +67,7 @@ fn how() -> impl Strategy<Value = ShutdownHow> {
 fn client_op(proto: Proto) -> BoxedStrategy<Op> {
     match proto {
         Proto::Tcp => prop_oneof![
-            4 => Just(Op::Connect),
+            4 => Just(Op::Connect { timeout_ms: None }),
             4 => send(MAX_TCP_SEND),
             3 => recv(Proto::Tcp, MAX_TCP_SEND),
             1 => how().prop_map(|how| Op::Shutdown { how }),
@@ -77,7 +77,7 @@ fn client_op(proto: Proto) -> BoxedStrategy<Op> {
         .boxed(),
         Proto::Udp => prop_oneof![
             1 => Just(Op::Bind),
-            1 => Just(Op::Connect),
+            1 => Just(Op::Connect { timeout_ms: None }),
             4 => send(MAX_UDP_SEND),
             3 => recv(Proto::Udp, MAX_UDP_SEND),
             2 => Just(Op::Close),

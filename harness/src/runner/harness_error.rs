@@ -45,7 +45,7 @@ pub fn fds_needed(sc: &Scenario) -> u64 {
             .steps
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.actor == a.name && s.op == Op::Connect)
+            .filter(|(_, s)| s.actor == a.name && matches!(s.op, Op::Connect { .. }))
             .map(|(i, _)| times(i))
             .sum();
         let per_member = if connects > 1 { 2 } else { 1 };

@@ -300,7 +300,13 @@ pub enum ShutdownHow {
 #[serde(tag = "op", rename_all = "lowercase")]
 pub enum Op {
     /// TCP: connect to the server. UDP: connect the socket (connected UDP).
-    Connect,
+    Connect {
+        /// TCP: give up after this long (outcome "timeout"): a connect that
+        /// waits for a SYN retransmit (a full listen queue) takes 1 s or
+        /// more. `None` = `client::CONNECT_TIMEOUT`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
     /// UDP: bind a fresh socket (implicit before the first send if missing).
     Bind,
     /// Upstream actor: accept the forwarder's next connection.
@@ -340,7 +346,7 @@ pub enum Op {
 impl Op {
     pub fn name(&self) -> &'static str {
         match self {
-            Op::Connect => "connect",
+            Op::Connect { .. } => "connect",
             Op::Bind => "bind",
             Op::Accept => "accept",
             Op::Send { .. } => "send",
@@ -579,5 +585,6 @@ pub mod limits {
     /// Most step executions (steps x group members x repetitions) per scenario.
     pub const MAX_EXECUTIONS: u64 = 50_000;
     pub const MAX_SEND_TIMEOUT_MS: u64 = 30_000;
+    pub const MAX_CONNECT_TIMEOUT_MS: u64 = 30_000;
     pub const MAX_IDLE_TIMEOUT_MS: u64 = 60_000;
 }

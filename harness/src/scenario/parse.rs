@@ -32,6 +32,8 @@
 //! # recv:     bytes = N (exact) | until = "eof" (tcp only) | neither (any);
 //! #           timeout_ms = N (1..=MAX_RECV_TIMEOUT_MS, default DEFAULT_RECV_TIMEOUT_MS)
 //! # shutdown: how = "write" | "read" | "both" (tcp only)
+//! # connect:  timeout_ms = N (optional, 1..=MAX_CONNECT_TIMEOUT_MS): tcp, outcome
+//! #           "timeout" if the handshake takes longer (default client::CONNECT_TIMEOUT)
 //! # send:     timeout_ms = N (optional, 1..=MAX_SEND_TIMEOUT_MS): stop sending after N ms
 //! #           and record how much went out (outcome "timeout" with the byte count)
 //! # wait:     ms = N (<= MAX_WAIT_MS)
@@ -1039,6 +1041,7 @@ fn validate_actors(
 /// Keys each op accepts besides `op`, `actor` and `id`.
 fn op_keys(op: &str) -> &'static [&'static str] {
     match op {
+        "connect" => &["timeout_ms"],
         "send" => &["bytes", "text", "timeout_ms"],
         "recv" => &["bytes", "until", "timeout_ms"],
         "shutdown" => &["how"],
@@ -1160,7 +1163,21 @@ fn validate_step(
 
     let udp = target.proto == Proto::Udp;
     let op = match op_name {
-        "connect" => Op::Connect,
+        "connect" => {
+            if let (true, Some(t)) = (udp, &r.timeout_ms) {
+                return verr(
+                    t.span(),
+                    "\"timeout_ms\" on connect is TCP only (a UDP connect does not wait for anyone)",
+                );
+            }
+            Op::Connect {
+                timeout_ms: r
+                    .timeout_ms
+                    .as_ref()
+                    .map(|t| check_range(t, "\"timeout_ms\"", 1, limits::MAX_CONNECT_TIMEOUT_MS))
+                    .transpose()?,
+            }
+        }
         "bind" => Op::Bind,
         "accept" => Op::Accept,
         "close" => Op::Close,
@@ -1638,8 +1655,8 @@ server = "survived"
                 },
             ],
             steps: vec![
-                step(None, "a", Op::Connect, 14),
-                step(None, "crowd", Op::Connect, 18),
+                step(None, "a", Op::Connect { timeout_ms: None }, 14),
+                step(None, "crowd", Op::Connect { timeout_ms: None }, 18),
                 step(
                     None,
                     "a",
@@ -1669,7 +1686,7 @@ server = "survived"
                     36,
                 ),
                 step(None, "crowd", Op::Abort, 43),
-                step(None, "b_2", Op::Connect, 47),
+                step(None, "b_2", Op::Connect { timeout_ms: None }, 47),
                 step(
                     None,
                     "b_2",
