@@ -6,6 +6,7 @@
 pub mod busy;
 mod cut_short;
 pub mod external;
+mod family;
 pub mod harness_error;
 pub mod os_options;
 pub mod probe;
@@ -243,6 +244,14 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
             return rec;
         }
     }
+    if let Some(ExternalKind::Addr(a)) = ext.map(|x| &x.kind) {
+        if let Some(note) = family::addr_skip(bind_ip, *a) {
+            rec.status = Status::Skipped;
+            rec.notes.push(note);
+            rec.duration_ms = started.elapsed().as_millis() as u64;
+            return rec;
+        }
+    }
     let upstream = if sc.target.mode == Mode::Forward {
         match TcpListener::bind(SocketAddr::new(bind_ip, 0)).await {
             Ok(l) => Some(Arc::new(l)),
@@ -283,6 +292,10 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     if let Some(Err(e)) = ext.map(|x| external::check_announced(target.addr(), x)) {
         target.kill().await; // before anything connected to it
         rec.input_error = true;
+        return fail_setup(rec, e);
+    }
+    if let Err(e) = family::check_ready(bind_ip, target.addr()) {
+        target.kill().await;
         return fail_setup(rec, e);
     }
 
