@@ -2,7 +2,8 @@
 //! write: socat's fork-per-connection TCP echo (the echo is done by a forked
 //! child, so only a tree-wide pause freezes it), a scenario that ends while
 //! the server is paused (resumed before the probe: survived, never hung),
-//! and `--target-addr`, which cannot be paused (skipped with the reason).
+//! `--target-addr`, which cannot be paused (skipped with the reason), and
+//! the paused "RST before accept" ordering, stable 20 of 20.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -180,4 +181,51 @@ fn a_pausing_scenario_is_skipped_for_target_addr_with_the_reason() {
             .any(|n| n.as_str().unwrap_or("").contains("op = \"pause\"")),
         "{r:#}"
     );
+}
+
+/// Issue 14 acceptance: the paused "RST before accept" ordering gives the
+/// same client and server outcomes in 20 of 20 runs, for the three built-in
+/// servers (the catalog expectations) and for socat's fork-per-connection
+/// echo (survived, `next` served).
+#[test]
+fn rst_before_accept_paused_is_stable_20_of_20() {
+    const RUNS: usize = 20;
+    const SC: &str = "scenarios/tcp/rst-before-accept-paused.toml";
+    let dir = tempfile::tempdir().unwrap();
+    let mut builtin_ok = 0;
+    let mut socat_ok = 0;
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..RUNS {
+        let (out, results) = common::run_report(&[SC, "--quiet"], dir.path());
+        let passed = results.iter().filter(|r| r["status"] == "passed").count();
+        if out.status.code() == Some(0) && passed == 3 {
+            builtin_ok += 1;
+        } else {
+            seen.push(format!("{results:#?}"));
+        }
+        if socat_installed() {
+            let (_, results) = common::run_report(
+                &[
+                    SC,
+                    "--quiet",
+                    "--target-cmd",
+                    SOCAT_ECHO,
+                    "--expect",
+                    "survived",
+                ],
+                dir.path(),
+            );
+            let r = &results[0];
+            if r["status"] == "passed" && outcomes(r, "next-served") == ["ok"] {
+                socat_ok += 1;
+            } else {
+                seen.push(format!("{r:#}"));
+            }
+        }
+    }
+    eprintln!("rst-before-accept-paused: built-in {builtin_ok}/{RUNS}, socat {socat_ok}/{RUNS}");
+    assert_eq!(builtin_ok, RUNS, "{seen:#?}");
+    if socat_installed() {
+        assert_eq!(socat_ok, RUNS, "{seen:#?}");
+    }
 }
