@@ -14,15 +14,21 @@ use std::path::Path;
 /// socat: a TCP echo that forks a child per connection (the child echoes).
 const SOCAT_ECHO: &str = "socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork PIPE";
 
-fn socat_installed() -> bool {
-    let here = std::process::Command::new("socat")
-        .arg("-V")
-        .output()
-        .is_ok();
-    if !here {
-        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
-    }
-    here
+use common::socat_installed;
+
+/// `netrepro run <scenario> --target-cmd <socat echo> --expect survived`.
+fn run_socat(sc: &str, dir: &Path) -> (std::process::Output, Vec<Value>) {
+    common::run_report(
+        &[
+            sc,
+            "--quiet",
+            "--target-cmd",
+            SOCAT_ECHO,
+            "--expect",
+            "survived",
+        ],
+        dir,
+    )
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> String {
@@ -92,17 +98,7 @@ fn socat_fork_child_is_frozen_by_pause_and_answers_after_resume() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sc = write(dir.path(), "pause-socat", PAUSED_THEN_RESUMED);
-    let (out, results) = common::run_report(
-        &[
-            &sc,
-            "--quiet",
-            "--target-cmd",
-            SOCAT_ECHO,
-            "--expect",
-            "survived",
-        ],
-        dir.path(),
-    );
+    let (out, results) = run_socat(&sc, dir.path());
     let r = &results[0];
     assert_eq!(outcomes(r, "before"), ["ok"], "{r:#}");
     assert_eq!(outcomes(r, "pause"), ["ok"], "{r:#}");
@@ -204,17 +200,7 @@ fn rst_before_accept_paused_is_stable_20_of_20() {
             seen.push(format!("{results:#?}"));
         }
         if socat_installed() {
-            let (_, results) = common::run_report(
-                &[
-                    SC,
-                    "--quiet",
-                    "--target-cmd",
-                    SOCAT_ECHO,
-                    "--expect",
-                    "survived",
-                ],
-                dir.path(),
-            );
+            let (_, results) = run_socat(SC, dir.path());
             let r = &results[0];
             if r["status"] == "passed" && outcomes(r, "next-served") == ["ok"] {
                 socat_ok += 1;

@@ -187,3 +187,16 @@ pub fn run_report(args: &[&str], dir: &Path) -> (std::process::Output, Vec<Value
     let results = rep["results"].as_array().cloned().unwrap_or_default();
     (out, results)
 }
+
+/// Is socat here? If not, says SKIP (`.ci/run` installs it), for tests that
+/// use socat as a third-party target.
+pub fn socat_installed() -> bool {
+    let here = std::process::Command::new("socat")
+        .arg("-V")
+        .output()
+        .is_ok();
+    if !here {
+        eprintln!("SKIP: socat is not installed (.ci/run installs it)");
+    }
+    here
+}
