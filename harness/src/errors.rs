@@ -1,6 +1,19 @@
 //! Raw OS error code -> OS-specific name -> portable class, for Linux,
 //! Windows and macOS. Keyed on `raw_os_error()`, never on message text or
 //! `io::ErrorKind` (std maps WSAEMSGSIZE, 1234, 64 ... to `Uncategorized`).
+//!
+//! One rule decides a class: **a code has one class, the one its own name
+//! says, whatever event caused it and whatever the socket type.** The ICMP
+//! port unreachable after a UDP send is the case that tests the rule:
+//! Windows reports it on a plain `recvfrom` (what mio, tokio and std call) as
+//! WSAECONNRESET 10054, class `reset`, the same code and class as a TCP RST
+//! (Microsoft's recvfrom docs, WSAECONNRESET: "For a UDP datagram socket,
+//! this error would indicate that a previous send operation resulted in an
+//! ICMP Port Unreachable message"); only IOCP completions (CPython's
+//! proactor, gh-91227) report it as ERROR_PORT_UNREACHABLE 1234, class
+//! `refused` like Linux's ECONNREFUSED for the same event. So a scenario about
+//! a server built on mio expects `reset` on Windows, and one that accepts
+//! either delivery lists the codes by name rather than both classes.
 
 use crate::scenario::Os;
 use serde::{Deserialize, Serialize};
@@ -204,7 +217,9 @@ const WINDOWS: &[(i32, &str, ErrorClass)] = &[
     (1225, "ERROR_CONNECTION_REFUSED", Refused),
     (1231, "ERROR_NETWORK_UNREACHABLE", Unreachable),
     (1232, "ERROR_HOST_UNREACHABLE", Unreachable),
-    // ICMP port unreachable; Linux reports the same event as ECONNREFUSED.
+    // ICMP port unreachable as an IOCP completion reports it; Linux reports
+    // the same event as ECONNREFUSED. A plain recvfrom reports it as 10054,
+    // class reset (see the module doc: one code, one class).
     (1234, "ERROR_PORT_UNREACHABLE", Refused),
     (1236, "ERROR_CONNECTION_ABORTED", Aborted),
     (1450, "ERROR_NO_SYSTEM_RESOURCES", ResourceExhausted),
@@ -216,7 +231,11 @@ const WINDOWS: &[(i32, &str, ErrorClass)] = &[
     (10022, "WSAEINVAL", InvalidInput),
     (10024, "WSAEMFILE", ResourceExhausted),
     (10035, "WSAEWOULDBLOCK", WouldBlock),
-    (10036, "WSAEINPROGRESS", WouldBlock),
+    // Not would-block: "a blocking operation is currently executing" (a
+    // Winsock 1.1 blocking call in progress on this thread). A non-blocking
+    // connect in progress is 10035 WSAEWOULDBLOCK (Windows Sockets Error
+    // Codes, learn.microsoft.com/windows/win32/winsock/windows-sockets-error-codes-2).
+    (10036, "WSAEINPROGRESS", Other),
     (10037, "WSAEALREADY", Other),
     (10038, "WSAENOTSOCK", BadDescriptor),
     (10039, "WSAEDESTADDRREQ", NotConnected),
@@ -451,6 +470,7 @@ mod tests {
     #[case(10049, "WSAEADDRNOTAVAIL", AddrNotAvailable)]
     #[case(10004, "WSAEINTR", Interrupted)]
     #[case(10035, "WSAEWOULDBLOCK", WouldBlock)]
+    #[case(10036, "WSAEINPROGRESS", Other)]
     #[case(10022, "WSAEINVAL", InvalidInput)]
     #[case(10038, "WSAENOTSOCK", BadDescriptor)]
     #[case(10014, "WSAEFAULT", Other)]

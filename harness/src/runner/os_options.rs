@@ -10,7 +10,8 @@
 //!   equivalent exists (BSD reports ICMP errors only on connected UDP
 //!   sockets), so the scenario is skipped.
 //! - `max_fds` (RLIMIT_NOFILE): Windows has no per-process descriptor limit
-//!   to set, so EMFILE cannot be provoked: skipped there.
+//!   to set, so this runner cannot provoke WSAEMFILE (which accept can
+//!   return, per Microsoft's accept docs): skipped there.
 
 use crate::scenario::{Os, Platform, ServerOptions};
 
@@ -76,7 +77,9 @@ pub fn decide(options: &ServerOptions, platform: Platform) -> Decision {
         return Decision::Skip {
             note: "skipped: max_fds sets RLIMIT_NOFILE, and Windows has no per-process \
                    descriptor limit to set, so the server cannot be made to run out \
-                   of descriptors (accept never fails with EMFILE)"
+                   of descriptors this way (accept itself can fail WSAEMFILE 10024, \
+                   \"no descriptors available\", per Microsoft's accept docs, \
+                   but nothing here can provoke it)"
                 .into(),
         };
     }
