@@ -3,7 +3,8 @@
 //! child, so only a tree-wide pause freezes it), a scenario that ends while
 //! the server is paused (resumed before the probe: survived, never hung),
 //! `--target-addr`, which cannot be paused (skipped with the reason), and
-//! the paused "RST before accept" ordering, stable 20 of 20.
+//! the paused "RST before accept" and "request and RST together"
+//! orderings, stable 20 of 20.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -179,20 +180,18 @@ fn a_pausing_scenario_is_skipped_for_target_addr_with_the_reason() {
     );
 }
 
-/// Issue 14 acceptance: the paused "RST before accept" ordering gives the
-/// same client and server outcomes in 20 of 20 runs, for the three built-in
-/// servers (the catalog expectations) and for socat's fork-per-connection
-/// echo (survived, `next` served).
-#[test]
-fn rst_before_accept_paused_is_stable_20_of_20() {
+/// Issue 14 acceptance: the paused "RST before accept" and "request and
+/// RST together" orderings give the same client and server outcomes in 20
+/// of 20 runs, for the three built-in servers (the catalog expectations) and
+/// for socat's fork-per-connection echo (survived, `next` served).
+fn stable_20_of_20(sc: &str) {
     const RUNS: usize = 20;
-    const SC: &str = "scenarios/tcp/rst-before-accept-paused.toml";
     let dir = tempfile::tempdir().unwrap();
     let mut builtin_ok = 0;
     let mut socat_ok = 0;
     let mut seen: Vec<String> = Vec::new();
     for _ in 0..RUNS {
-        let (out, results) = common::run_report(&[SC, "--quiet"], dir.path());
+        let (out, results) = common::run_report(&[sc, "--quiet"], dir.path());
         let passed = results.iter().filter(|r| r["status"] == "passed").count();
         if out.status.code() == Some(0) && passed == 3 {
             builtin_ok += 1;
@@ -200,7 +199,7 @@ fn rst_before_accept_paused_is_stable_20_of_20() {
             seen.push(format!("{results:#?}"));
         }
         if socat_installed() {
-            let (_, results) = run_socat(SC, dir.path());
+            let (_, results) = run_socat(sc, dir.path());
             let r = &results[0];
             if r["status"] == "passed" && outcomes(r, "next-served") == ["ok"] {
                 socat_ok += 1;
@@ -209,9 +208,19 @@ fn rst_before_accept_paused_is_stable_20_of_20() {
             }
         }
     }
-    eprintln!("rst-before-accept-paused: built-in {builtin_ok}/{RUNS}, socat {socat_ok}/{RUNS}");
+    eprintln!("{sc}: built-in {builtin_ok}/{RUNS}, socat {socat_ok}/{RUNS}");
     assert_eq!(builtin_ok, RUNS, "{seen:#?}");
     if socat_installed() {
         assert_eq!(socat_ok, RUNS, "{seen:#?}");
     }
+}
+
+#[test]
+fn rst_before_accept_paused_is_stable_20_of_20() {
+    stable_20_of_20("scenarios/tcp/rst-before-accept-paused.toml");
+}
+
+#[test]
+fn request_and_rst_together_paused_is_stable_20_of_20() {
+    stable_20_of_20("scenarios/tcp/request-and-rst-together-paused.toml");
 }
