@@ -30,7 +30,8 @@ pub const EXIT_HARNESS: u8 = 5;
 #[derive(Debug, Parser)]
 #[command(
     name = "netrepro",
-    version,
+    // Package version plus the git commit when built from a checkout (build.rs).
+    version = env!("NETREPRO_VERSION_LONG"),
     about = "Run client-disconnect and abort scenarios against real TCP/UDP servers and report which errors came up where"
 )]
 pub struct Cli {

@@ -255,3 +255,33 @@ fn default_folder_missing_says_where_to_run_from() {
     assert!(err.contains("scenarios"), "{err}");
     assert!(err.contains("hint: run from the repository root"), "{err}");
 }
+
+/// `--version` prints the package version, and the commit it was built
+/// from when the source is a git checkout (build.rs); outside one (a crates
+/// tarball) only the version.
+#[test]
+fn version_shows_the_package_version_and_the_commit() {
+    let out = netrepro().arg("--version").output().expect("run netrepro");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let line = text.trim_end();
+    let want = format!("netrepro {}", env!("CARGO_PKG_VERSION"));
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match head {
+        Some(head) => {
+            let rest = line
+                .strip_prefix(&format!("{want} (commit "))
+                .and_then(|r| r.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("no commit in {line:?}"));
+            assert_eq!(rest.len(), 12, "{line:?}");
+            assert!(head.starts_with(rest), "{line:?} is not HEAD {head}");
+        }
+        None => assert_eq!(line, want),
+    }
+}
