@@ -18,6 +18,7 @@ pub enum VerdictArg {
     Crashed,
     Leaked,
     Busy,
+    Rejecting,
 }
 
 impl From<VerdictArg> for Verdict {
@@ -28,6 +29,7 @@ impl From<VerdictArg> for Verdict {
             VerdictArg::Crashed => Verdict::Crashed,
             VerdictArg::Leaked => Verdict::Leaked,
             VerdictArg::Busy => Verdict::Busy,
+            VerdictArg::Rejecting => Verdict::Rejecting,
         }
     }
 }

@@ -80,8 +80,9 @@ fn severity(v: Option<Verdict>) -> u8 {
         Some(Verdict::Survived) => 1,
         Some(Verdict::Busy) => 2,
         Some(Verdict::Leaked) => 3,
-        Some(Verdict::Hung) => 4,
-        Some(Verdict::Crashed) => 5,
+        Some(Verdict::Rejecting) => 4,
+        Some(Verdict::Hung) => 5,
+        Some(Verdict::Crashed) => 6,
     }
 }
 

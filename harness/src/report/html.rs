@@ -18,7 +18,7 @@ table{border-collapse:collapse}
 th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
 #matrix thead th{background:#f2f2f2;position:sticky;top:0}
 .cell{min-width:8em}
-.v-survived{background:#d8f5d0}.v-leaked{background:#ffe2b3}.v-busy{background:#fff3a8}.v-hung{background:#e6d5ff}.v-crashed{background:#ffc9c9}.v-not-run{background:#eee;color:#555}
+.v-survived{background:#d8f5d0}.v-leaked{background:#ffe2b3}.v-busy{background:#fff3a8}.v-rejecting{background:#f3d5f5}.v-hung{background:#e6d5ff}.v-crashed{background:#ffc9c9}.v-not-run{background:#eee;color:#555}
 .s-failed{outline:3px solid #c00;outline-offset:-3px}
 .verdict{font-weight:600}
 .status{font-size:12px;color:#444}.st-failed{color:#c00;font-weight:700}.st-unverified{color:#7a5c00}.st-error{color:#a0f;font-weight:700}
@@ -238,14 +238,14 @@ pub fn render(m: &Matrix) -> String {
                     }
                 }
                 p.legend {
-                    span.v-survived { "survived" } span.v-leaked { "leaked" } span.v-busy { "busy" } span.v-hung { "hung" }
+                    span.v-survived { "survived" } span.v-leaked { "leaked" } span.v-busy { "busy" } span.v-rejecting { "rejecting" } span.v-hung { "hung" }
                     span.v-crashed { "crashed" } span.v-not-run { "not run" }
                     span.s-failed { "expectation failed" } " " code { "!" } " = the error the server died of"
                 }
                 form id="filters" hidden {
                     (options("proto", "proto", &distinct(m, |r| proto_str(r.scenario.proto))))
                     (options("mode", "mode", &distinct(m, |r| mode_str(r.scenario.mode))))
-                    (options("verdict", "verdict", &["survived", "busy", "leaked", "hung", "crashed", "not-run"]))
+                    (options("verdict", "verdict", &["survived", "busy", "leaked", "rejecting", "hung", "crashed", "not-run"]))
                     (options("status", "result", &["passed", "failed", "unverified", "skipped", "error"]))
                     output id="shown" {}
                 }

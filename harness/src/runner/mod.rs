@@ -5,6 +5,7 @@
 
 pub mod busy;
 mod cut_short;
+mod decide;
 pub mod external;
 mod family;
 pub mod harness_error;
@@ -322,31 +323,36 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.samples.push(target.sample("after"));
 
     let mut exit: Option<ExitInfo> = target.try_exit();
-    let mut served = false;
-    let mut refused = false;
+    let mut unserved = None;
     if exit.is_none() {
         let delay = Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0));
+        let limit = cfg.probe_timeout + delay;
         let p = probe::probe_with(
             &probe_spec,
             sc.target.proto,
             sc.target.mode,
             target.addr(),
             upstream.clone(),
-            cfg.probe_timeout + delay,
+            limit,
         )
         .await;
-        served = p.served;
-        if !served {
-            exit = target.wait_exit(cfg.exit_grace).await;
+        if !p.served {
+            exit = target
+                .wait_exit(decide::grace(limit, cfg.exit_grace, &p))
+                .await;
+            unserved = Some(decide::unserved(
+                sc.target.proto,
+                target.attached(),
+                exit.as_ref(),
+                &p,
+            ));
         }
-        // Not our process: a refused probe is the only sign it is gone.
-        refused = target.attached() && probe::nobody_listening(sc.target.proto, &p.outcome);
         rec.probe = Some(p);
     }
-    let verdict = if exit.is_some() || refused {
+    let verdict = if exit.is_some() {
         Verdict::Crashed
-    } else if !served {
-        Verdict::Hung
+    } else if let Some(v) = unserved {
+        v
     } else {
         session.release();
         let (sample, outcome) = settle::settle(&target, &baseline, settle_rule(sc, ext, cfg)).await;

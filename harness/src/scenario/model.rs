@@ -433,6 +433,10 @@ pub enum Verdict {
     /// Serves the probe and resources came back, but its process tree kept
     /// using a CPU after the scenario ended (a spinning event loop).
     Busy,
+    /// Alive (still running after the exit grace), but turns new clients
+    /// away: the probe was refused, reset, closed or answered wrongly
+    /// before its timeout (e.g. Node under EMFILE resets new connections).
+    Rejecting,
 }
 
 /// Acceptable verdicts as one label: `"crashed|hung"`, or `"unknown"` for
@@ -456,6 +460,7 @@ impl Verdict {
             Verdict::Crashed => "crashed",
             Verdict::Leaked => "leaked",
             Verdict::Busy => "busy",
+            Verdict::Rejecting => "rejecting",
         }
     }
 }

@@ -62,7 +62,7 @@
 //!
 //! [expect.naive]       # [expect.naive] and [expect.hardened] are both required;
 //!                      # [expect.naive-seq] (the sequential naive server) is optional
-//! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked | busy)
+//! server = "crashed"   # required: verdict or list of verdicts (survived | hung | crashed | leaked | busy | rejecting)
 //! server_errors = ["refused", "ECONNREFUSED"]   # optional matchers
 //! steps = { first-read = ["eof", "reset"] }     # optional: step id -> matchers
 //! [expect.naive.windows]   # optional per-OS override (linux | windows | macos | wine), same keys
@@ -120,7 +120,7 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 const OPS: &str = "connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume";
-const VERDICTS: &str = "survived, hung, crashed, leaked, busy";
+const VERDICTS: &str = "survived, hung, crashed, leaked, busy, rejecting";
 const UPSTREAM: &str = "upstream";
 const TOP_LEVEL_KEYS: &[&str] = &["name", "summary", "refs", "timeout_ms", "steps", "expect"];
 const MIN_MAX_FDS: u64 = 16;
@@ -1375,6 +1375,7 @@ fn validate_verdicts(v: &S<StrOrList>) -> VResult<Vec<Verdict>> {
             "crashed" => Verdict::Crashed,
             "leaked" => Verdict::Leaked,
             "busy" => Verdict::Busy,
+            "rejecting" => Verdict::Rejecting,
             "unknown" => return verr(
                 span,
                 "\"unknown\" cannot be combined with other verdicts; write server = \"unknown\"",
@@ -2079,7 +2080,7 @@ server = "survived"
     #[case::expectation_unknown_step(
         format!("{HEAD}actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nid = \"s\"\n[expect.naive]\nserver = \"crashed\"\nsteps = {{ t = \"eof\" }}\n[expect.hardened]\nserver = \"survived\"\n"), 12, 11, "refers to step id \"t\", which no step has; step ids: s")]
     #[case::unknown_verdict(
-        format!("{HEAD}[expect.naive]\nserver = [\"crashed\", \"exploded\"]\n"), 6, 22, "unknown verdict \"exploded\"; expected one of: survived, hung, crashed, leaked, busy")]
+        format!("{HEAD}[expect.naive]\nserver = [\"crashed\", \"exploded\"]\n"), 6, 22, "unknown verdict \"exploded\"; expected one of: survived, hung, crashed, leaked, busy, rejecting")]
     #[case::server_wrong_type(
         format!("{HEAD}[expect.naive]\nserver = 3\n"), 6, 10, "expected a string or an array of strings, found integer")]
     #[case::unknown_matcher(

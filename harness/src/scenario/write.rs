@@ -240,7 +240,8 @@ mod tests {
             Just(Verdict::Hung),
             Just(Verdict::Crashed),
             Just(Verdict::Leaked),
-            Just(Verdict::Busy)
+            Just(Verdict::Busy),
+            Just(Verdict::Rejecting)
         ]
     }
 
