@@ -91,8 +91,14 @@ mod tests {
             code: Some(1),
             signal: None,
         };
-        assert_eq!(unserved(Proto::Tcp, false, Some(&exit), &reset), Verdict::Crashed);
-        assert_eq!(unserved(Proto::Tcp, false, Some(&exit), &timeout), Verdict::Crashed);
+        assert_eq!(
+            unserved(Proto::Tcp, false, Some(&exit), &reset),
+            Verdict::Crashed
+        );
+        assert_eq!(
+            unserved(Proto::Tcp, false, Some(&exit), &timeout),
+            Verdict::Crashed
+        );
     }
 
     #[test]
