@@ -14,6 +14,7 @@ pub use records::{merged_note, StepLog};
 pub use udp::bind as udp_bind_for;
 
 use crate::observe::{StepOutcome, StepRecord};
+use crate::runner::probe::ProbeSpec;
 use crate::scenario::{ActorKind, Op, Proto, Scenario, Step};
 use crate::target::Pauser;
 use std::collections::BTreeMap;
@@ -52,6 +53,11 @@ pub struct Session {
     pauser: Option<Pauser>,
     /// The last `run` ended with the server paused (and resumed it).
     resumed_at_end: bool,
+    /// What a `probe` step sends and expects, and how long it waits.
+    probe: (ProbeSpec, Duration),
+    mode: crate::scenario::Mode,
+    /// A `probe` step was not served.
+    probe_unserved: bool,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
@@ -93,7 +99,22 @@ impl Session {
             deadline_reached: false,
             pauser: None,
             resumed_at_end: false,
+            probe: (ProbeSpec::default(), Duration::from_secs(2)),
+            mode: scenario.target.mode,
+            probe_unserved: false,
         }
+    }
+
+    /// What `probe` steps send and expect, and how long they wait (the
+    /// runner's end-of-run probe settings).
+    pub fn set_probe(&mut self, spec: ProbeSpec, limit: Duration) {
+        self.probe = (spec, limit);
+    }
+
+    /// Whether a `probe` step went unserved (the server did not serve a new
+    /// client while the scenario's clients were open).
+    pub fn probe_unserved(&self) -> bool {
+        self.probe_unserved
     }
 
     /// What `pause` / `resume` steps act on; without one (`--target-addr`)
@@ -303,6 +324,9 @@ impl Session {
         if matches!(step.op, Op::Pause | Op::Resume) {
             return self.pause_op(&step.op);
         }
+        if step.op == Op::Probe {
+            return self.probe_op().await;
+        }
         let ctx = self.ctx(&step.actor);
         let Some(slot) = self
             .socks
@@ -321,6 +345,24 @@ impl Session {
 }
 
 impl Session {
+    /// `probe`: the end-of-run probe, now, with the scenario's sockets open.
+    async fn probe_op(&mut self) -> StepOutcome {
+        let (spec, limit) = &self.probe;
+        let p = crate::runner::probe::probe_with(
+            spec,
+            self.proto,
+            self.mode,
+            self.server,
+            self.upstream.clone(),
+            *limit,
+        )
+        .await;
+        if !p.served {
+            self.probe_unserved = true;
+        }
+        p.outcome
+    }
+
     /// `pause` / `resume` on the server's process tree.
     fn pause_op(&mut self, op: &Op) -> StepOutcome {
         let Some(p) = self.pauser.as_mut() else {

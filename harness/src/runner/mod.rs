@@ -305,6 +305,9 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     // `pause` steps freeze the target's tree; `Session::run` never returns
     // with it frozen, so the probe and the kill below see it running.
     session.set_pauser(target.pauser());
+    let probe_limit =
+        cfg.probe_timeout + Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0));
+    session.set_probe(probe_spec.clone(), probe_limit);
     let log = session.run(sc).await;
     if session.resumed_at_end() {
         rec.notes.push(
@@ -322,11 +325,25 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.samples.push(baseline.clone());
     rec.samples.push(target.sample("after"));
 
+    // The order (README "How it works"): the scenario's own sockets are
+    // closed first, then the probe, then the leak check. A server that serves
+    // one connection at a time is only judged on serving others while a
+    // client is open when the scenario says so (a `probe` step).
     let mut exit: Option<ExitInfo> = target.try_exit();
     let mut unserved = None;
-    if exit.is_none() {
-        let delay = Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0));
-        let limit = cfg.probe_timeout + delay;
+    let step_unserved = exit.is_none() && session.probe_unserved();
+    if step_unserved {
+        // A `probe` step was not served: that is the finding (judged with the
+        // clients still open, as the step asked); a second probe after they
+        // closed would only hide it.
+        exit = target.wait_exit(cfg.exit_grace).await;
+        rec.notes
+            .push("a probe step was not served while the scenario's clients were open".to_string());
+        unserved = Some(Verdict::Hung);
+    }
+    session.release();
+    if !step_unserved && exit.is_none() {
+        let limit = probe_limit;
         let p = probe::probe_with(
             &probe_spec,
             sc.target.proto,
@@ -354,7 +371,6 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     } else if let Some(v) = unserved {
         v
     } else {
-        session.release();
         let (sample, outcome) = settle::settle(&target, &baseline, settle_rule(sc, ext, cfg)).await;
         let grown = settle::grown(&baseline, &sample);
         if !grown.is_empty() {

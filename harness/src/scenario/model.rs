@@ -341,6 +341,11 @@ pub enum Op {
     Pause,
     /// Let a paused server run again (SIGCONT / NtResumeProcess).
     Resume,
+    /// Probe the server now, while the scenario's clients are still open
+    /// (by default the probe runs after they are closed). Takes no actor.
+    /// Not served while the server is alive = `hung`: for scenarios whose
+    /// meaning is "the server serves others while a client is open".
+    Probe,
 }
 
 impl Op {
@@ -357,6 +362,7 @@ impl Op {
             Op::Wait { .. } => "wait",
             Op::Pause => "pause",
             Op::Resume => "resume",
+            Op::Probe => "probe",
         }
     }
 }
@@ -379,7 +385,7 @@ pub struct Step {
 impl Op {
     /// Ops of the scenario itself, not of an actor: they take no `actor`.
     pub fn is_scenario_level(&self) -> bool {
-        matches!(self, Op::Wait { .. } | Op::Pause | Op::Resume)
+        matches!(self, Op::Wait { .. } | Op::Pause | Op::Resume | Op::Probe)
     }
 }
 

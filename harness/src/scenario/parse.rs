@@ -25,8 +25,8 @@
 //! # it cannot be declared, and cannot be used outside forward mode.
 //!
 //! [[steps]]
-//! actor = "a"          # required, except for wait / pause / resume (which take none)
-//! op = "connect"       # connect | bind | accept | send | recv | shutdown | close | abort | wait | pause | resume
+//! actor = "a"          # required, except for wait / pause / resume / probe (which take none)
+//! op = "connect"       # connect | bind | accept | send | recv | shutdown | close | abort | wait | pause | resume | probe
 //! id = "first-read"    # optional, unique; expectations refer to steps by id
 //! # send:     exactly one of bytes = N | text = "..."   (N <= MAX_PAYLOAD, udp: MAX_UDP_PAYLOAD)
 //! # recv:     bytes = N (exact) | until = "eof" (tcp only) | neither (any);
@@ -41,6 +41,11 @@
 //! #           (SIGSTOP / SIGCONT; Windows: NtSuspendProcess / NtResumeProcess);
 //! #           the runner resumes it when the steps end, before probe and kill.
 //! #           Not possible with --target-addr (the scenario is skipped).
+//! # probe:    probe the server now, with the scenario's clients still open
+//! #           (takes no actor). Without it the only probe runs after the
+//! #           scenario's sockets are closed. Not served while the server is
+//! #           alive = verdict "hung" (use it when the scenario means "others
+//! #           are served while this client is open").
 //! # parallel = true   (optional, a step on a group: all members at once, not one by one)
 //! # udp clients: bind, connect, send, recv, close
 //! # tcp clients: connect, send, recv, shutdown, close, abort
@@ -119,7 +124,8 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-const OPS: &str = "connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume";
+const OPS: &str =
+    "connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume, probe";
 const VERDICTS: &str = "survived, hung, crashed, leaked, busy, rejecting";
 const UPSTREAM: &str = "upstream";
 const TOP_LEVEL_KEYS: &[&str] = &["name", "summary", "refs", "timeout_ms", "steps", "expect"];
@@ -1073,7 +1079,7 @@ fn validate_step(
     }
 
     // Actor: required except for the scenario-level ops, which take none.
-    let actor: Option<&Actor> = if matches!(op_name, "wait" | "pause" | "resume") {
+    let actor: Option<&Actor> = if matches!(op_name, "wait" | "pause" | "resume" | "probe") {
         if let Some(a) = &r.actor {
             let what = if op_name == "wait" {
                 "a scenario-level pause"
@@ -1184,6 +1190,7 @@ fn validate_step(
         "abort" => Op::Abort,
         "pause" => Op::Pause,
         "resume" => Op::Resume,
+        "probe" => Op::Probe,
         "send" => {
             let payload = match (&r.bytes, &r.text) {
                 (Some(_), Some(t)) => {
@@ -1975,7 +1982,7 @@ server = "survived"
         "for \"bytes\" in [[steps]]: expected a non-negative integer"
     )]
     #[case::unknown_op(
-        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume")]
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume, probe")]
     #[case::missing_op(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\n"),
         6,
@@ -2041,6 +2048,12 @@ server = "survived"
         7,
         9,
         "takes no actor"
+    )]
+    #[case::probe_with_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"probe\"\n"),
+        7,
+        9,
+        "op \"probe\" is a scenario-level op on the server under test and takes no actor"
     )]
     #[case::pause_with_actor(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"pause\"\n"),
