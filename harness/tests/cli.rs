@@ -1,5 +1,7 @@
 //! The command line as a user meets it: exit codes and located errors.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -13,22 +15,8 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     p
 }
 
-const VALID: &str = r#"name = "ok"
-summary = "fine"
-actors = ["a"]
-
-[target]
-proto = "tcp"
-
-[[steps]]
-actor = "a"
-op = "connect"
-
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
+/// The one small valid scenario the CLI tests share (named "one-connect").
+use common::ONE_CONNECT as VALID;
 
 #[test]
 fn validate_accepts_the_shipped_catalog() {
@@ -146,10 +134,12 @@ fn interrupted_run_kills_its_servers_and_keeps_a_partial_report() {
 
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a-quick.toml", VALID);
-    let slow = VALID.replace("name = \"ok\"", "name = \"slow\"").replace(
-        "op = \"connect\"\n",
-        "op = \"connect\"\n[[steps]]\nop = \"wait\"\nms = 10000\n",
-    );
+    let slow = VALID
+        .replace("name = \"one-connect\"", "name = \"slow\"")
+        .replace(
+            "op = \"connect\"\n",
+            "op = \"connect\"\n[[steps]]\nop = \"wait\"\nms = 10000\n",
+        );
     write(dir.path(), "b-slow.toml", &slow);
     let report = dir.path().join("r.json");
     let mut child = netrepro()
@@ -169,7 +159,10 @@ fn interrupted_run_kills_its_servers_and_keeps_a_partial_report() {
         "{header}"
     );
     let first = lines.next().expect("a progress line").unwrap();
-    assert!(first.contains("PASS") && first.contains(" ok "), "{first}");
+    assert!(
+        first.contains("PASS") && first.contains(" one-connect "),
+        "{first}"
+    );
 
     // Wait (bounded) until the slow scenario's server is running.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -202,7 +195,7 @@ fn interrupted_run_kills_its_servers_and_keeps_a_partial_report() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["complete"], false);
     assert_eq!(json["results"].as_array().unwrap().len(), 1);
-    assert_eq!(json["results"][0]["scenario"]["name"], "ok");
+    assert_eq!(json["results"][0]["scenario"]["name"], "one-connect");
 }
 
 #[cfg(target_os = "linux")]
