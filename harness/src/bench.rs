@@ -10,7 +10,7 @@
 //! those are counted as stalls. The baseline is the loop any C or Rust
 //! programmer writes first: `accept`, `close`, repeat, on a std listener.
 
-use crate::output::outln;
+use netrepro_sys::outln;
 use socket2::SockRef;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -109,7 +109,7 @@ fn baseline() -> std::io::Result<SocketAddr> {
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     sock.bind(&addr.into())?;
-    sock.listen(crate::servers::max_listen_backlog())?;
+    sock.listen(netrepro_servers::max_listen_backlog())?;
     let l: TcpListener = sock.into();
     let addr = l.local_addr()?;
     std::thread::spawn(move || {
@@ -173,7 +173,7 @@ pub fn main(args: BenchArgs) -> u8 {
     let upstream = match baseline() {
         Ok(addr) => addr,
         Err(e) => {
-            crate::output::errln!("error: cannot bind the baseline listener: {e}");
+            netrepro_sys::errln!("error: cannot bind the baseline listener: {e}");
             return crate::cli::EXIT_INPUT;
         }
     };

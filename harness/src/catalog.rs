@@ -3,8 +3,8 @@
 //! OS. `scenarios/README.md` is this output, and a test fails when the
 //! checked-in file differs from it, so the index cannot go stale.
 
-use crate::runner::os_options::{decide, Decision};
-use crate::scenario::{Expectation, Impl, Os, Platform, Scenario};
+use netrepro_runner::os_options::{decide, Decision};
+use netrepro_scenario::{Expectation, Impl, Os, Platform, Scenario};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -39,7 +39,7 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
     out.push('\n');
     for sc in scenarios {
         let path = sc.path.strip_prefix(root).unwrap_or(&sc.path);
-        let link = crate::escape::markdown_url(&path.to_string_lossy().replace('\\', "/"));
+        let link = netrepro_sys::escape::markdown_url(&path.to_string_lossy().replace('\\', "/"));
         let _ = write!(
             out,
             "| [{}]({link}) | {} {} | {} |",
@@ -86,13 +86,13 @@ fn verdict_cell(e: &Expectation) -> String {
 /// Text from scenario files in a table cell: no '|', line break, control
 /// character or markup.
 fn cell_text(s: &str) -> String {
-    crate::escape::markdown(s)
+    netrepro_sys::escape::markdown(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::parse_str;
+    use netrepro_scenario::parse_str;
     use std::path::PathBuf;
 
     const SRC: &str = r#"name = "x-one"

@@ -6,11 +6,11 @@
 //! failed);
 //! interrupted: 128 + the signal (see `interrupt`).
 
-use crate::report::{self, Report, Summary};
-use crate::runner::{self, RunConfig};
-use crate::scenario::{self, Impl, Scenario};
-use crate::servers;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use netrepro_report::{self as report, Report, Summary};
+use netrepro_runner::{self as runner, RunConfig};
+use netrepro_scenario::{self as scenario, Builtin, Impl, Mode, Proto, Scenario};
+use netrepro_servers as servers;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,11 +48,11 @@ pub enum Cmd {
     /// List scenarios with their expected verdicts.
     List(ListArgs),
     /// Run a built-in reference server (used by `run`; handy for debugging).
-    Serve(servers::ServeArgs),
+    Serve(ServeArgs),
     /// Search for a failing step sequence, shrink it, write it as a scenario file.
     Explore(crate::explore::ExploreArgs),
     /// Work with reports: schema, merge, diff, html, markdown.
-    Report(report::command::ReportArgs),
+    Report(crate::report_command::ReportArgs),
     /// Benchmarks (figures, never a pass/fail): `bench accept`.
     Bench(crate::bench::BenchArgs),
 }
@@ -75,13 +75,6 @@ pub struct ListArgs {
     pub markdown: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ImplName {
-    Naive,
-    NaiveSeq,
-    Hardened,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Scenario files or folders (searched recursively for *.toml).
@@ -89,7 +82,7 @@ pub struct RunArgs {
     pub paths: Vec<PathBuf>,
     /// Which built-in implementations to run against.
     #[arg(long = "impl", value_enum, value_delimiter = ',', default_values = ["naive", "naive-seq", "hardened"])]
-    pub impls: Vec<ImplName>,
+    pub impls: Vec<Builtin>,
     /// Only scenarios whose name contains this text.
     #[arg(long)]
     pub filter: Option<String>,
@@ -126,9 +119,9 @@ pub fn main() -> ExitCode {
     let mut argv = std::env::args_os().skip(1);
     if argv
         .next()
-        .is_some_and(|a| a == crate::target::SUPERVISE_SUBCOMMAND)
+        .is_some_and(|a| a == netrepro_runner::subject::SUPERVISE_SUBCOMMAND)
     {
-        return crate::target::supervise_main(argv.collect());
+        return netrepro_runner::subject::supervise_main(argv.collect());
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -145,16 +138,16 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match cli.cmd {
-        Cmd::Serve(args) => return servers::run(args),
+        Cmd::Serve(args) => return servers::run(args.into()),
         Cmd::Validate(p) => validate(&p.paths),
         Cmd::List(p) if p.markdown => list_markdown(&p.paths),
         Cmd::List(p) => list(&p.paths),
         Cmd::Run(args) => run(args),
         Cmd::Explore(args) => crate::explore::main(args),
-        Cmd::Report(args) => report::command::run(args),
+        Cmd::Report(args) => crate::report_command::run(args),
         Cmd::Bench(args) => crate::bench::main(args),
     };
-    ExitCode::from(crate::output::exit_code(code))
+    ExitCode::from(exit_code(code))
 }
 
 /// Runner settings with this binary as the `netrepro serve` server program,
@@ -162,14 +155,14 @@ pub fn main() -> ExitCode {
 /// (`fdlimit`), every target started under this binary's supervisor
 /// (`target::supervise_with`, Linux).
 pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
-    crate::fdlimit::raise();
+    netrepro_sys::fdlimit::raise();
     match std::env::current_exe() {
         Ok(exe) => {
-            crate::target::supervise_with(exe.clone());
+            netrepro_runner::subject::supervise_with(exe.clone());
             Ok(RunConfig::new(exe))
         }
         Err(e) => {
-            crate::output::errln!("error: cannot find the netrepro binary to start servers: {e}");
+            netrepro_sys::errln!("error: cannot find the netrepro binary to start servers: {e}");
             Err(EXIT_INPUT)
         }
     }
@@ -182,22 +175,22 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
         .enable_all()
         .build()
         .map_err(|e| {
-            crate::output::errln!("error: cannot start the async runtime: {e}");
+            netrepro_sys::errln!("error: cannot start the async runtime: {e}");
             EXIT_INPUT
         })?;
-    crate::interrupt::watch(&rt);
+    netrepro_sys::interrupt::watch(&rt);
     Ok(rt)
 }
 
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
     scenario::load_paths(paths).map_err(|errs| {
         for e in &errs {
-            crate::output::errln!("error: {e}");
+            netrepro_sys::errln!("error: {e}");
         }
-        crate::output::errln!("{} error(s) in scenario files", errs.len());
+        netrepro_sys::errln!("{} error(s) in scenario files", errs.len());
         // The default folder is relative: the likely mistake is the directory.
         if paths == [PathBuf::from(DEFAULT_SCENARIOS)] && !Path::new(DEFAULT_SCENARIOS).exists() {
-            crate::output::errln!(
+            netrepro_sys::errln!(
                 "hint: run from the repository root (where {DEFAULT_SCENARIOS}/ is), \
                  or pass scenario files or folders as arguments"
             );
@@ -212,7 +205,7 @@ const DEFAULT_SCENARIOS: &str = "scenarios";
 fn validate(paths: &[PathBuf]) -> u8 {
     match load(paths) {
         Ok(s) => {
-            crate::output::outln!("{} scenario(s) OK", s.len());
+            netrepro_sys::outln!("{} scenario(s) OK", s.len());
             EXIT_OK
         }
         Err(code) => code,
@@ -227,7 +220,7 @@ fn list_markdown(paths: &[PathBuf]) -> u8 {
                 .first()
                 .filter(|p| p.is_dir())
                 .map_or(Path::new(""), |p| p);
-            crate::output::out!("{}", crate::catalog::render(root, &s));
+            netrepro_sys::out!("{}", crate::catalog::render(root, &s));
             EXIT_OK
         }
         Err(code) => code,
@@ -239,32 +232,32 @@ fn list(paths: &[PathBuf]) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let platform = crate::scenario::Platform::current();
+    let platform = netrepro_scenario::Platform::current();
     for sc in &scenarios {
-        crate::output::outln!("{}", list_row(sc, platform));
+        netrepro_sys::outln!("{}", list_row(sc, platform));
     }
     EXIT_OK
 }
 
 /// One line of `list`; name and summary come from the file, escaped.
-pub fn list_row(sc: &Scenario, platform: crate::scenario::Platform) -> String {
+pub fn list_row(sc: &Scenario, platform: netrepro_scenario::Platform) -> String {
     let exp = |i: Impl| {
         let e = sc
             .expect
             .get(&i)
             .map(|e| e.resolve(platform))
             .unwrap_or_default();
-        crate::scenario::verdicts_label(&e.server)
+        netrepro_scenario::verdicts_label(&e.server)
     };
     format!(
         "{:<40} {:<4} {:<8} naive={:<10} naive-seq={:<10} hardened={:<10} {}",
-        crate::escape::terminal(&sc.name),
+        netrepro_sys::escape::terminal(&sc.name),
         format!("{:?}", sc.target.proto).to_lowercase(),
         format!("{:?}", sc.target.mode).to_lowercase(),
         exp(Impl::Naive),
         exp(Impl::NaiveSeq),
         exp(Impl::Hardened),
-        crate::escape::terminal(&sc.summary)
+        netrepro_sys::escape::terminal(&sc.summary)
     )
 }
 
@@ -285,7 +278,7 @@ fn new_report(started_at: String) -> Report {
 /// built-in servers owns `reports/latest.json`, so trying one scenario or
 /// one's own server does not silently replace the full record.
 fn default_report(args: &RunArgs) -> PathBuf {
-    let full_impls = [ImplName::Naive, ImplName::NaiveSeq, ImplName::Hardened]
+    let full_impls = Builtin::ALL
         .iter()
         .all(|want| args.impls.iter().any(|i| i == want));
     let name = if args.external.target_cmd.is_some() || args.external.target_addr.is_some() {
@@ -307,7 +300,7 @@ fn run(args: RunArgs) -> u8 {
         Err(code) => return code,
     };
     if scenarios.is_empty() {
-        crate::output::errln!(
+        netrepro_sys::errln!(
             "error: no scenarios in {} (scenario files end in .toml)",
             args.paths
                 .iter()
@@ -320,21 +313,21 @@ fn run(args: RunArgs) -> u8 {
     if let Some(f) = &args.filter {
         scenarios.retain(|s| s.name.contains(f.as_str()));
         if scenarios.is_empty() {
-            crate::output::errln!("error: no scenario name contains {f:?}");
+            netrepro_sys::errln!("error: no scenario name contains {f:?}");
             return EXIT_INPUT;
         }
     }
     let external = match args.external.target() {
         Ok(x) => x,
         Err(e) => {
-            crate::output::errln!("error: {e}");
+            netrepro_sys::errln!("error: {e}");
             return EXIT_INPUT;
         }
     };
     if external.is_some() {
         scenarios.retain(|s| args.external.wants(s));
         if scenarios.is_empty() {
-            crate::output::errln!("error: no scenario matches --proto");
+            netrepro_sys::errln!("error: no scenario matches --proto");
             return EXIT_INPUT;
         }
     }
@@ -343,13 +336,7 @@ fn run(args: RunArgs) -> u8 {
         None => args
             .impls
             .iter()
-            .map(|i| {
-                runner::Subject::Builtin(match i {
-                    ImplName::Naive => Impl::Naive,
-                    ImplName::NaiveSeq => Impl::NaiveSeq,
-                    ImplName::Hardened => Impl::Hardened,
-                })
-            })
+            .map(|&i| runner::Subject::Builtin(i.into()))
             .collect(),
     };
     let cfg = match config_for_this_binary() {
@@ -361,7 +348,7 @@ fn run(args: RunArgs) -> u8 {
     // another's result.
     let jobs = match &external {
         Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
-        _ => crate::jobs::jobs(args.jobs),
+        _ => netrepro_runner::jobs::jobs(args.jobs),
     };
     let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
     let extra = report::outputs::Extra {
@@ -383,13 +370,13 @@ fn run(args: RunArgs) -> u8 {
     rt.block_on(async move {
         let started = std::time::Instant::now();
         let mut rep = new_report(report::host::now_rfc3339());
-        crate::output::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
+        netrepro_sys::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
         // A report exists from the start: an interrupted run still leaves one.
         if !json_report.write(&rep) {
             return EXIT_REPORT;
         }
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
-        let mut results = crate::jobs::run_all(scenarios, subjects, cfg, jobs);
+        let mut results = netrepro_runner::jobs::run_all(scenarios, subjects, cfg, jobs);
         // Refused input (a target announcing a non-loopback address) is
         // the same for every scenario: said once, and the run exits 2.
         let mut input_error = false;
@@ -397,12 +384,14 @@ fn run(args: RunArgs) -> u8 {
             match &r.setup_error {
                 Some(e) if r.input_error => {
                     if !input_error {
-                        crate::output::errln!("error: {}", crate::escape::terminal(e));
+                        netrepro_sys::errln!("error: {}", netrepro_sys::escape::terminal(e));
                     }
                     input_error = true;
                 }
                 // May quote the target's stderr.
-                Some(e) => crate::output::errln!("  setup error: {}", crate::escape::terminal(e)),
+                Some(e) => {
+                    netrepro_sys::errln!("  setup error: {}", netrepro_sys::escape::terminal(e))
+                }
                 None => {}
             }
             rep.results.push(r);
@@ -420,9 +409,9 @@ fn run(args: RunArgs) -> u8 {
         rep.duration_ms = started.elapsed().as_millis() as u64;
         json_report.write(&rep);
         progress.finish();
-        crate::output::out!("\n{}", report::table::render(&rep));
+        netrepro_sys::out!("\n{}", report::table::render(&rep));
         if json_report.written() {
-            crate::output::outln!("report: {}", json_report.path().display());
+            netrepro_sys::outln!("report: {}", json_report.path().display());
         }
         let extras_written = report::outputs::write_all(&extra, &rep, json_report.path());
         if !json_report.written() || !extras_written {
@@ -437,6 +426,84 @@ fn run(args: RunArgs) -> u8 {
             EXIT_OK
         }
     })
+}
+
+/// `netrepro serve`: the reference servers' options (see
+/// [`netrepro_servers::ServeConfig`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long = "impl", value_enum)]
+    pub impl_: Builtin,
+    #[arg(long, value_enum)]
+    pub proto: Proto,
+    #[arg(long, value_enum, default_value = "echo")]
+    pub mode: Mode,
+    /// Forward mode: where to connect for each accepted client.
+    #[arg(long)]
+    pub upstream: Option<std::net::SocketAddr>,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Linux: IP_RECVERR on the UDP socket (ICMP errors surface on recv).
+    #[arg(long)]
+    pub ip_recverr: bool,
+    /// Hardened TCP: most concurrent connections (lowered further to fit the
+    /// soft RLIMIT_NOFILE on Unix).
+    #[arg(long, default_value_t = 256)]
+    pub max_conns: usize,
+    /// Hardened TCP: close a connection after this long without traffic.
+    #[arg(long, default_value_t = 10_000)]
+    pub idle_timeout_ms: u64,
+    /// Echo servers: wait this long before each reply, like a server doing
+    /// real work (makes "the reply reaches a client that already left" certain).
+    #[arg(long, default_value_t = 0)]
+    pub reply_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImplArg {
+    Naive,
+    NaiveSeq,
+    Hardened,
+}
+
+impl From<ImplArg> for Impl {
+    fn from(a: ImplArg) -> Impl {
+        match a {
+            ImplArg::Naive => Impl::Naive,
+            ImplArg::NaiveSeq => Impl::NaiveSeq,
+            ImplArg::Hardened => Impl::Hardened,
+        }
+    }
+}
+
+impl From<ServeArgs> for servers::ServeConfig {
+    fn from(a: ServeArgs) -> servers::ServeConfig {
+        servers::ServeConfig {
+            impl_: a.impl_,
+            proto: a.proto,
+            mode: a.mode,
+            upstream: a.upstream,
+            bind: a.bind,
+            port: a.port,
+            ip_recverr: a.ip_recverr,
+            max_conns: a.max_conns,
+            idle_timeout_ms: a.idle_timeout_ms,
+            reply_delay_ms: a.reply_delay_ms,
+        }
+    }
+}
+
+/// The exit code a command ends with, given the one its work earned: a
+/// failed write to stdout / stderr (other than a closed pipe) turns success
+/// into [`EXIT_OUTPUT`] (1 and 2 already say "failed" and are kept).
+pub fn exit_code(work: u8) -> u8 {
+    if work == EXIT_OK && netrepro_sys::stdio::broken() {
+        EXIT_OUTPUT
+    } else {
+        work
+    }
 }
 
 #[cfg(test)]

@@ -1,38 +1,14 @@
 //! Command-line flags that point `run` (and `explore`) at the user's own
 //! server instead of the built-in ones: `--target-cmd`, `--target-addr`,
 //! `--proto`, `--expect`, `--probe-send`, `--probe-expect`. Turns them into
-//! a [`runner::ExternalTarget`](crate::runner::ExternalTarget); see
+//! a [`netrepro_runner::ExternalTarget`]; see
 //! `runner::external` for what happens next.
 
-use crate::runner::external::{loopback_rule, target_mode};
-use crate::runner::probe::{ProbeExpect, ProbeSpec};
-use crate::runner::{ExternalKind, ExternalTarget};
-use crate::scenario::{Mode, Proto, Scenario, Verdict};
-use clap::ValueEnum;
+use netrepro_runner::external::{loopback_rule, target_mode};
+use netrepro_runner::probe::{ProbeExpect, ProbeSpec};
+use netrepro_runner::{ExternalKind, ExternalTarget};
+use netrepro_scenario::{Mode, Proto, Scenario, Verdict};
 use std::net::SocketAddr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VerdictArg {
-    Survived,
-    Hung,
-    Crashed,
-    Leaked,
-    Busy,
-    Rejecting,
-}
-
-impl From<VerdictArg> for Verdict {
-    fn from(v: VerdictArg) -> Verdict {
-        match v {
-            VerdictArg::Survived => Verdict::Survived,
-            VerdictArg::Hung => Verdict::Hung,
-            VerdictArg::Crashed => Verdict::Crashed,
-            VerdictArg::Leaked => Verdict::Leaked,
-            VerdictArg::Busy => Verdict::Busy,
-            VerdictArg::Rejecting => Verdict::Rejecting,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ExternalArgs {
@@ -62,7 +38,7 @@ pub struct ExternalArgs {
     /// External target: the verdict(s) you expect; without it results are
     /// "unverified" (observations only).
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub expect: Vec<VerdictArg>,
+    pub expect: Vec<Verdict>,
     /// Probe: send this text instead of a fresh echo payload (`\n` and `\r` are unescaped).
     #[arg(long, value_name = "TEXT")]
     pub probe_send: Option<String>,
@@ -121,7 +97,7 @@ impl ExternalArgs {
         Ok(Some(ExternalTarget {
             kind,
             probe,
-            expect: self.expect.iter().map(|&v| v.into()).collect(),
+            expect: self.expect.clone(),
             allow_remote: self.allow_remote,
             mode,
         }))

@@ -2,9 +2,9 @@
 //! servers: repeated blocks (records per iteration, bounded by the scenario
 //! timeout) and parallel group steps (members really run at once).
 
-use netrepro::client::{repeat_notes, Session};
-use netrepro::observe::StepOutcome;
-use netrepro::scenario::parse_str;
+use netrepro_observe::StepOutcome;
+use netrepro_runner::client::{repeat_notes, Session};
+use netrepro_scenario::parse_str;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -42,7 +42,7 @@ async fn silent_server() -> std::net::SocketAddr {
     addr
 }
 
-fn scenario(body: &str) -> netrepro::scenario::Scenario {
+fn scenario(body: &str) -> netrepro_scenario::Scenario {
     let src = format!(
         "name = \"t\"\nsummary = \"t\"\n{body}\n[expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n"
     );

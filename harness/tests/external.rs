@@ -334,7 +334,7 @@ fn target_addr_udp_dead_server_is_crashed_by_a_refused_probe() {
         println!("SKIP: no python interpreter on this host to write the test target with");
         return;
     };
-    if netrepro::platform::under_wine() {
+    if netrepro_sys::platform::under_wine() {
         println!("SKIP: Wine never reports the ICMP port unreachable (README, Wine)");
         return;
     }
@@ -425,7 +425,7 @@ fn a_target_announcing_a_non_loopback_address_is_refused_before_any_connect() {
 fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_hardened() {
     // The naive forwarder's failure is a leak; under Wine the harness cannot
     // sample a process's handles or sockets (README, "Windows under Wine").
-    if netrepro::platform::under_wine() {
+    if netrepro_sys::platform::under_wine() {
         println!("SKIP: leaks cannot be observed under Wine");
         return;
     }
@@ -454,7 +454,7 @@ fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_har
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
-    let sc = netrepro::scenario::load_file(&out_file).expect("written file parses");
+    let sc = netrepro_scenario::load_file(&out_file).expect("written file parses");
     assert!(sc.steps.len() <= 5, "not shrunk: {} steps", sc.steps.len());
     assert!(
         sc.refs.iter().any(|r| r.contains("seed 1")),
@@ -497,7 +497,7 @@ fn explore_finds_the_sequential_naive_echo_dying_of_one_reset_within_ten_cases()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
-    let sc = netrepro::scenario::load_file(&out_file).expect("written file parses");
+    let sc = netrepro_scenario::load_file(&out_file).expect("written file parses");
     assert!(sc.steps.len() <= 3, "not shrunk: {} steps", sc.steps.len());
     let (run_out, res) = run(
         &[out_file.to_str().unwrap(), "--impl", "naive-seq"],

@@ -3,8 +3,8 @@
 //! process's limits: its own test binary.
 #![cfg(unix)]
 
-use netrepro::fdlimit;
-use netrepro::target::{RunningTarget, TargetCommand};
+use netrepro_runner::subject::{RunningTarget, TargetCommand};
+use netrepro_sys::fdlimit;
 use std::time::Duration;
 
 /// Start with soft = 256 (below any hard limit a CI runner has), raise, and

@@ -11,7 +11,7 @@ mod common;
 
 use common::procs::is_alive;
 
-use netrepro::report::schema;
+use netrepro_report::schema;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -9,11 +9,11 @@
 mod common;
 
 use common::{base, nasty_string, report_with, ONE_CONNECT};
-use netrepro::escape;
-use netrepro::report::load::{Document, Loaded};
-use netrepro::report::matrix::Matrix;
-use netrepro::report::{diff, markdown, progress, table, Report, Status};
-use netrepro::scenario::{parse_str, Platform};
+use netrepro_report::load::{Document, Loaded};
+use netrepro_report::matrix::Matrix;
+use netrepro_report::{diff, markdown, progress, table, Report, Status};
+use netrepro_scenario::{parse_str, Platform};
+use netrepro_sys::escape;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;

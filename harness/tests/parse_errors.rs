@@ -1,6 +1,6 @@
 //! File-level loading: `load_file` and `load_paths`.
 
-use netrepro::scenario::{load_file, load_paths, parse_str, ScenarioError};
+use netrepro_scenario::{load_file, load_paths, parse_str, ScenarioError};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +17,7 @@ fn write(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
 }
 
-fn names(v: &[netrepro::scenario::Scenario]) -> Vec<&str> {
+fn names(v: &[netrepro_scenario::Scenario]) -> Vec<&str> {
     v.iter().map(|s| s.name.as_str()).collect()
 }
 

@@ -8,7 +8,7 @@
 //! debug build. `PROPTEST_CASES` in the environment does not override an
 //! explicit config; raise the constants for a longer local soak.
 
-use netrepro::scenario::{parse_bytes, ScenarioError};
+use netrepro_scenario::{parse_bytes, ScenarioError};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -2,8 +2,8 @@
 //! published CTRF schema, JUnit parses back as well-formed XML with one
 //! testcase per scenario x impl.
 
-use netrepro::report::json;
-use netrepro::report::{ctrf, junit, Report, Status};
+use netrepro_report::json;
+use netrepro_report::{ctrf, junit, Report, Status};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {

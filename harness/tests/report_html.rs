@@ -19,8 +19,8 @@
 //! false`): whether a test is skipped is decided when the tests are listed.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use netrepro::report::matrix::{self, Matrix};
-use netrepro::report::{html, load};
+use netrepro_report::matrix::{self, Matrix};
+use netrepro_report::{html, load};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

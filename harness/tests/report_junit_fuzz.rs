@@ -9,7 +9,7 @@
 mod common;
 
 use common::{base, nasty_string, report_with};
-use netrepro::report::junit;
+use netrepro_report::junit;
 use proptest::prelude::*;
 
 const JUNIT_FUZZ_CASES: u32 = 256;

@@ -2,10 +2,10 @@
 //! runs, kept as fixtures) merge into one matrix with both hosts; diff finds
 //! a deliberately broken expectation as a regression, end to end.
 
-use netrepro::report::diff::{self, ChangeKind};
-use netrepro::report::matrix::{self, Matrix, MergeError};
-use netrepro::report::{load, Status};
-use netrepro::scenario::{ExpectKey, Verdict};
+use netrepro_report::diff::{self, ChangeKind};
+use netrepro_report::matrix::{self, Matrix, MergeError};
+use netrepro_report::{load, Status};
+use netrepro_scenario::{ExpectKey, Verdict};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! real documents (a Linux and a Wine report, a merged matrix) validate
 //! against them.
 
-use netrepro::report::{load, matrix, schema};
+use netrepro_report::{load, matrix, schema};
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {

@@ -2,8 +2,8 @@
 //! fixtures/): the terminal table and the Markdown summary. Review changes
 //! with `cargo insta review` (or INSTA_UPDATE=always).
 
-use netrepro::report::matrix::{self, Matrix};
-use netrepro::report::{json, load, markdown, table};
+use netrepro_report::matrix::{self, Matrix};
+use netrepro_report::{json, load, markdown, table};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {

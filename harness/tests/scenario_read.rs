@@ -6,7 +6,7 @@
 
 mod bounded;
 
-use netrepro::scenario::read::MAX_SCENARIO_BYTES;
+use netrepro_scenario::read::MAX_SCENARIO_BYTES;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;

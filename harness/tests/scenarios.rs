@@ -6,9 +6,9 @@
 //! 'test(tribler)'` picks cases by name and CI shows each one.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use netrepro::report::ResultRecord;
-use netrepro::runner::{run_one, RunConfig};
-use netrepro::scenario::{load_file, Impl};
+use netrepro_report::ResultRecord;
+use netrepro_runner::{run_one, RunConfig};
+use netrepro_scenario::{load_file, Impl};
 use std::path::{Path, PathBuf};
 
 fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -49,7 +49,7 @@ fn run_case(path: &Path, imp: Impl) -> Result<(), Failed> {
     if !rec.notes.is_empty() {
         println!("{}", rec.notes.join("\n"));
     }
-    if rec.status != netrepro::report::Status::Skipped && rec.verdict.is_none() {
+    if rec.status != netrepro_report::Status::Skipped && rec.verdict.is_none() {
         return Err(format!(
             "no verdict: setup error {:?}, harness error {:?}",
             rec.setup_error, rec.harness_error

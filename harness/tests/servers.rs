@@ -2,8 +2,8 @@
 //! announces itself, echoes, and naive/hardened fail/survive the seed
 //! scenarios. Every wait is bounded; children are killed on drop.
 
-use netrepro::errors::ErrorClass;
-use netrepro::observe::ServerEvent;
+use netrepro_observe::ServerEvent;
+use netrepro_sys::errors::ErrorClass;
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;

@@ -5,7 +5,7 @@ mod common;
 
 use common::procs::is_alive;
 
-use netrepro::target::{
+use netrepro_runner::subject::{
     live_target_pids, self_exe_command, RunningTarget, TargetCommand, TargetError,
 };
 use std::io::Write;
@@ -202,7 +202,7 @@ async fn crash_signal_is_reported() {
     let exit = t.wait_exit(WAIT).await.expect("exited");
     assert_eq!(
         exit,
-        netrepro::observe::ExitInfo {
+        netrepro_observe::ExitInfo {
             code: None,
             signal: Some(6)
         }

@@ -2,7 +2,7 @@
 //! would kill the targets of concurrently running tests.
 #![cfg(target_os = "linux")]
 
-use netrepro::target::{kill_all, live_target_pids, RunningTarget, TargetCommand};
+use netrepro_runner::subject::{kill_all, live_target_pids, RunningTarget, TargetCommand};
 use std::time::Duration;
 
 #[tokio::test]

@@ -8,7 +8,7 @@ mod common;
 
 use common::procs::is_alive;
 
-use netrepro::target::{supervise_with, RunningTarget, TargetCommand, TargetError};
+use netrepro_runner::subject::{supervise_with, RunningTarget, TargetCommand, TargetError};
 use std::time::Duration;
 
 const READY: Duration = Duration::from_secs(10);

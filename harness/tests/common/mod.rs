@@ -9,7 +9,7 @@
 #[cfg(target_os = "linux")]
 pub mod procs;
 
-use netrepro::report::{json, Report, Status};
+use netrepro_report::{json, Report, Status};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;

@@ -1,0 +1,120 @@
+//! Is the server still busy after the scenario ended? (issue 10, item 15)
+//!
+//! A server that serves the probe and gives back its resources can still be
+//! broken: an asyncio UDP server with IP_RECVERR that never reads its error
+//! queue is woken by epoll forever after one ICMP error and burns a core.
+//! After the settle wait, when nothing talks to the server any more, the
+//! process tree's time is measured over short windows: CPU time plus time
+//! spent waiting for a CPU where the OS tells it (Linux schedstat), CPU time
+//! alone elsewhere. A window below the threshold ends the check (quiet); a
+//! server above it in every window is busy.
+
+use super::external::Live;
+use netrepro_observe::ResourceSample;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One measurement window. CPU use is a rate: it can only be measured over
+/// an interval, so this wait is the measurement itself, not a
+/// synchronisation. Linux's schedstat counts nanoseconds, so 50 ms is
+/// plenty; CPU times elsewhere move in scheduler ticks (10-16 ms), so they
+/// get 100 ms. A quiet server is done after one window.
+pub const WINDOW_PRECISE: Duration = Duration::from_millis(50);
+pub const WINDOW_TICKS: Duration = Duration::from_millis(100);
+/// Windows a busy server must stay busy in ("stays busy", not a burst such
+/// as a JIT compiling or a GC finishing after the storm).
+pub const WINDOWS: u32 = 3;
+/// Share of one core (of the window's wall time) that counts as busy.
+pub const BUSY_SHARE: f64 = 0.5;
+
+/// What the check measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Busy {
+    /// Time used (ms) over the windows measured.
+    pub used_ms: u64,
+    /// Wall time (ms) of those windows.
+    pub wall_ms: u64,
+    /// Every window was above the threshold.
+    pub busy: bool,
+    /// "CPU + run-queue time" or "CPU time".
+    pub what: &'static str,
+}
+
+/// The counter measured: run-queue aware where known.
+fn used(s: &ResourceSample) -> Option<(u64, &'static str)> {
+    s.runnable_ms
+        .map(|v| (v, "CPU + run-queue time"))
+        .or(s.cpu_ms.map(|v| (v, "CPU time")))
+}
+
+/// Measure up to [`WINDOWS`] windows from `first` (a sample taken just
+/// now, e.g. the settled one); `None` if the platform cannot tell.
+pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
+    let (mut prev, what) = used(first)?;
+    let window = if first.runnable_ms.is_some() {
+        WINDOW_PRECISE
+    } else {
+        WINDOW_TICKS
+    };
+    let start = Instant::now();
+    let mut t0 = start;
+    let mut total = 0u64;
+    for _ in 0..WINDOWS {
+        tokio::time::sleep(window).await;
+        let (now_used, _) = used(&target.sample("busy"))?;
+        let t1 = Instant::now();
+        let delta = now_used.saturating_sub(prev);
+        total += delta;
+        let wall = t1.duration_since(t0).as_millis().max(1) as f64;
+        if (delta as f64) < BUSY_SHARE * wall {
+            return Some(Busy {
+                used_ms: total,
+                wall_ms: t1.duration_since(start).as_millis() as u64,
+                busy: false,
+                what,
+            });
+        }
+        prev = now_used;
+        t0 = t1;
+    }
+    Some(Busy {
+        used_ms: total,
+        wall_ms: start.elapsed().as_millis() as u64,
+        busy: true,
+        what,
+    })
+}
+
+impl Busy {
+    /// "busy: 296 ms of CPU + run-queue time in 301 ms after the scenario ended"
+    pub fn note(&self) -> String {
+        format!(
+            "{}: {} ms of {} in {} ms after the scenario ended",
+            if self.busy { "busy" } else { "quiet" },
+            self.used_ms,
+            self.what,
+            self.wall_ms
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_queue_time_is_preferred_over_cpu_time() {
+        let s = ResourceSample {
+            cpu_ms: Some(5),
+            runnable_ms: Some(9),
+            ..Default::default()
+        };
+        assert_eq!(used(&s), Some((9, "CPU + run-queue time")));
+        let s = ResourceSample {
+            cpu_ms: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(used(&s), Some((5, "CPU time")));
+        assert_eq!(used(&ResourceSample::default()), None);
+    }
+}

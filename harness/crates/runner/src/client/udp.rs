@@ -1,0 +1,70 @@
+//! UDP operations of one actor on a real socket.
+
+use netrepro_observe::StepOutcome;
+use netrepro_scenario::RecvMode;
+use netrepro_sys::errors;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use tokio::net::UdpSocket;
+use tokio::time::{timeout_at, Instant};
+
+/// Largest datagram a `recv` with `RecvMode::Any` accepts.
+const MAX_DATAGRAM: usize = 65_536;
+
+fn error_outcome(bytes: usize, e: &std::io::Error) -> StepOutcome {
+    StepOutcome::Error {
+        bytes,
+        error: errors::observe(e),
+    }
+}
+
+/// A UDP socket bound to the loopback address of `server`'s family.
+pub async fn bind(server: SocketAddr) -> std::io::Result<UdpSocket> {
+    let ip: IpAddr = if server.is_ipv6() {
+        Ipv6Addr::LOCALHOST.into()
+    } else {
+        Ipv4Addr::LOCALHOST.into()
+    };
+    UdpSocket::bind(SocketAddr::new(ip, 0)).await
+}
+
+pub async fn send(sock: &UdpSocket, connected: bool, to: SocketAddr, data: &[u8]) -> StepOutcome {
+    let r = if connected {
+        sock.send(data).await
+    } else {
+        sock.send_to(data, to).await
+    };
+    match r {
+        Ok(n) => StepOutcome::Ok { bytes: n },
+        Err(e) => error_outcome(0, &e),
+    }
+}
+
+pub async fn recv(
+    sock: &UdpSocket,
+    connected: bool,
+    mode: RecvMode,
+    deadline: Instant,
+) -> StepOutcome {
+    let started = Instant::now();
+    let cap = match mode {
+        RecvMode::Exact(n) => n,
+        _ => MAX_DATAGRAM,
+    };
+    let mut buf = vec![0u8; cap.max(1)];
+    let r = if connected {
+        timeout_at(deadline, sock.recv(&mut buf[..cap])).await
+    } else {
+        timeout_at(deadline, async {
+            sock.recv_from(&mut buf[..cap]).await.map(|(n, _)| n)
+        })
+        .await
+    };
+    match r {
+        Ok(Ok(n)) => StepOutcome::Ok { bytes: n },
+        Ok(Err(e)) => error_outcome(0, &e),
+        Err(_) => StepOutcome::Timeout {
+            bytes: 0,
+            after_ms: started.elapsed().as_millis() as u64,
+        },
+    }
+}

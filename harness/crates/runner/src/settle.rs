@@ -1,0 +1,279 @@
+//! After the scenario: wait for the server's resources to come back to the
+//! baseline and decide whether it leaked.
+//!
+//! A leak is judged only on what a scenario can cause in the server (issue
+//! 10, item 11): its own TCP and UDP sockets, TCP sockets in CLOSE_WAIT,
+//! threads and processes of its tree. Other descriptors (pipes, AF_UNIX
+//! sockets, files, anon inodes) are pooled or opened lazily by runtimes — the
+//! JVM opens an AF_UNIX socket at its first socket close, Go's `io.Copy`
+//! keeps splice pipes until GC — so their growth is reported as information
+//! ([`fd_growth`]), not as a verdict. Where the platform cannot tell a TCP
+//! socket from another descriptor, the coarser counter stands in: socket
+//! descriptors of any family (macOS), then all descriptors.
+//!
+//! When to stop waiting: as soon as every judged counter is back at or below
+//! the baseline (settled), or, where the server's behaviour is known (the
+//! built-in servers, [`Rule::Stable`]), as soon as the judged counters have
+//! stayed unchanged above the baseline for a stable period longer than any
+//! timer the server has. A server we did not write may close sockets on
+//! timers we do not know, so for it only the full window decides
+//! ([`Rule::Window`]).
+
+use super::external::Live;
+use netrepro_observe::{FdKind, ResourceSample};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Pause between two samples while waiting.
+const POLL: Duration = Duration::from_millis(20);
+
+/// How long judged counters must stay unchanged above the baseline before a
+/// built-in server is judged leaked early. The built-in servers close a
+/// connection's sockets in the same event-loop turn / thread iteration that
+/// sees its EOF or error, so 300 ms (15 unchanged samples) with no change is
+/// far beyond their reaction time even on a loaded 2-core machine.
+pub const STABLE_FOR: Duration = Duration::from_millis(300);
+
+/// A counter the leak decision uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    TcpSockets,
+    UdpSockets,
+    CloseWait,
+    Threads,
+    Processes,
+    /// Socket descriptors of any family (when TCP is unknown).
+    Sockets,
+    /// All descriptors (when sockets are unknown).
+    Fds,
+}
+
+impl Counter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counter::TcpSockets => "tcp sockets",
+            Counter::UdpSockets => "udp sockets",
+            Counter::CloseWait => "CLOSE_WAIT sockets",
+            Counter::Threads => "threads",
+            Counter::Processes => "processes",
+            Counter::Sockets => "sockets",
+            Counter::Fds => "descriptors",
+        }
+    }
+}
+
+/// The judged counters of a sample and their values (`None` = unknown).
+pub fn judged(s: &ResourceSample) -> Vec<(Counter, Option<u64>)> {
+    let mut v = vec![
+        (Counter::TcpSockets, s.tcp_sockets),
+        (Counter::UdpSockets, s.udp_sockets),
+        (Counter::CloseWait, s.close_wait),
+        (Counter::Threads, s.threads),
+        (Counter::Processes, s.processes),
+    ];
+    if s.tcp_sockets.is_none() {
+        if s.sockets.is_some() {
+            v.push((Counter::Sockets, s.sockets));
+        } else {
+            v.push((Counter::Fds, s.fds));
+        }
+    }
+    v
+}
+
+/// Threads a runtime may add for itself and keep: Go parks the OS threads it
+/// started under load and never ends them (measured: +1 or +2 after the
+/// 40-client tcp-fd-exhaustion), the JVM starts compiler threads on demand.
+/// A thread per connection that never ends exceeds this on any scenario with
+/// more than two connections (abort-storm, many-clients-one-aborts); a
+/// single stuck thread in a one-connection scenario is not seen.
+pub const RUNTIME_THREADS: u64 = 2;
+
+/// How far above the baseline a counter may end without being a leak.
+fn allowance(c: Counter) -> u64 {
+    match c {
+        Counter::Threads => RUNTIME_THREADS,
+        _ => 0,
+    }
+}
+
+/// Judged counters above the baseline (plus its allowance): (counter,
+/// baseline, now). Unknown counts (on either side) never count as growth.
+pub fn grown(base: &ResourceSample, now: &ResourceSample) -> Vec<(Counter, u64, u64)> {
+    judged(base)
+        .into_iter()
+        .zip(judged(now))
+        .filter_map(|((c, b), (c2, n))| match (b, n) {
+            (Some(b), Some(n)) if c == c2 && n > b + allowance(c) => Some((c, b, n)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Resources are back to baseline for every judged counter.
+pub fn settled(base: &ResourceSample, now: &ResourceSample) -> bool {
+    grown(base, now).is_empty()
+}
+
+/// Descriptor types that grew (information, not a verdict): (kind, baseline, now).
+pub fn fd_growth(base: &ResourceSample, now: &ResourceSample) -> Vec<(FdKind, u64, u64)> {
+    now.fds_by_type
+        .iter()
+        .filter_map(|(k, n)| {
+            let b = base.fds_by_type.get(k).copied().unwrap_or(0);
+            (*n > b).then_some((*k, b, *n))
+        })
+        .collect()
+}
+
+/// "tcp sockets 3 -> 5, threads 2 -> 4"
+pub fn describe_growth<T: Copy>(
+    items: &[(T, u64, u64)],
+    name: impl Fn(T) -> &'static str,
+) -> String {
+    items
+        .iter()
+        .map(|(c, b, n)| format!("{} {b} -> {n}", name(*c)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How long to wait for resources to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Wait the whole window (a server whose timers we do not know).
+    Window(Duration),
+    /// Stop early once the judged counters stayed unchanged above the
+    /// baseline for `stable`; never wait longer than `limit`.
+    Stable { stable: Duration, limit: Duration },
+}
+
+/// How the wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Back to baseline.
+    Settled,
+    /// Above the baseline and unchanged for the stable period.
+    Stable,
+    /// Still above the baseline when the window ended.
+    TimedOut,
+}
+
+impl Outcome {
+    pub fn leaked(self) -> bool {
+        self != Outcome::Settled
+    }
+}
+
+/// Poll the server's resources until they are back to `base`, or stay
+/// unchanged above it (`Rule::Stable`), or the window ends.
+pub async fn settle(target: &Live, base: &ResourceSample, rule: Rule) -> (ResourceSample, Outcome) {
+    let (limit, stable) = match rule {
+        Rule::Window(l) => (l, None),
+        Rule::Stable { stable, limit } => (limit, Some(stable)),
+    };
+    let start = Instant::now();
+    let deadline = start + limit;
+    let mut last: Option<Vec<(Counter, Option<u64>)>> = None;
+    let mut since = start;
+    loop {
+        let s = target.sample("settled");
+        if settled(base, &s) {
+            return (s, Outcome::Settled);
+        }
+        let now = Instant::now();
+        let j = judged(&s);
+        if last.as_ref() != Some(&j) {
+            last = Some(j);
+            since = now;
+        } else if stable.is_some_and(|d| now.duration_since(since) >= d) {
+            return (s, Outcome::Stable);
+        }
+        if now >= deadline {
+            return (s, Outcome::TimedOut);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(tcp: Option<u64>, cw: Option<u64>, threads: Option<u64>) -> ResourceSample {
+        ResourceSample {
+            label: "x".into(),
+            fds: Some(10),
+            tcp_sockets: tcp,
+            close_wait: cw,
+            threads,
+            processes: Some(1),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn growth_in_sockets_close_wait_or_threads_is_not_settled() {
+        let base = sample(Some(1), Some(0), Some(1));
+        assert!(settled(&base, &sample(Some(1), Some(0), Some(1))));
+        assert!(settled(&base, &sample(Some(0), Some(0), Some(1))));
+        assert!(!settled(&base, &sample(Some(3), Some(0), Some(1))));
+        assert!(!settled(&base, &sample(Some(1), Some(1), Some(1))));
+        // A runtime's own few threads are allowed, a thread per connection is not.
+        assert!(settled(
+            &base,
+            &sample(Some(1), Some(0), Some(1 + RUNTIME_THREADS))
+        ));
+        assert!(!settled(
+            &base,
+            &sample(Some(1), Some(0), Some(2 + RUNTIME_THREADS))
+        ));
+        let mut more = sample(Some(1), Some(0), Some(1));
+        more.processes = Some(2);
+        assert_eq!(grown(&base, &more), vec![(Counter::Processes, 1, 2)]);
+        // Unknown counts cannot prove a leak.
+        assert!(settled(
+            &ResourceSample::default(),
+            &sample(Some(50), Some(3), Some(9))
+        ));
+    }
+
+    #[test]
+    fn other_descriptors_are_information_not_a_leak() {
+        let mut base = sample(Some(1), Some(0), Some(1));
+        base.fds_by_type.insert(FdKind::Pipe, 2);
+        let mut now = base.clone();
+        now.fds = Some(110);
+        now.fds_by_type.insert(FdKind::Pipe, 102);
+        now.fds_by_type.insert(FdKind::Unix, 1);
+        assert!(settled(&base, &now));
+        assert_eq!(
+            fd_growth(&base, &now),
+            vec![(FdKind::Unix, 0, 1), (FdKind::Pipe, 2, 102)]
+        );
+        assert_eq!(
+            describe_growth(&fd_growth(&base, &now), FdKind::as_str),
+            "unix 0 -> 1, pipe 2 -> 102"
+        );
+    }
+
+    #[test]
+    fn coarser_counters_stand_in_when_tcp_is_unknown() {
+        // macOS: sockets of any family.
+        let mut base = sample(None, None, Some(1));
+        base.sockets = Some(1);
+        let mut now = base.clone();
+        now.sockets = Some(4);
+        assert_eq!(grown(&base, &now), vec![(Counter::Sockets, 1, 4)]);
+        // Only a descriptor count (e.g. Windows handles without the TCP table).
+        let base = ResourceSample {
+            fds: Some(10),
+            ..Default::default()
+        };
+        let now = ResourceSample {
+            fds: Some(12),
+            ..Default::default()
+        };
+        assert_eq!(grown(&base, &now), vec![(Counter::Fds, 10, 12)]);
+    }
+}

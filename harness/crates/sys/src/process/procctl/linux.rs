@@ -1,0 +1,105 @@
+//! Linux process control: descendants from a scan of `/proc/*/stat` (the
+//! parent pid is field 4, proc(5)), the child-subreaper flag
+//! (`PR_SET_CHILD_SUBREAPER`, prctl(2): orphaned descendants are reparented
+//! to the nearest subreaper ancestor instead of init, so they stay findable),
+//! and waiting for children with pidfds (pidfd_open(2), Linux 5.3).
+
+pub use super::signals::{kill, kill_group, resume, stop, suspend, terminate};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Linux has what `netrepro __supervise` needs (subreaper, parent-death signal).
+pub const SUPERVISOR_AVAILABLE: bool = true;
+
+/// Make this process a child subreaper. False if the kernel refused.
+pub fn become_subreaper() -> bool {
+    // SAFETY: plain prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) == 0 }
+}
+
+/// Live (not zombie, not dead) descendants of `root`, breadth-first.
+pub fn descendants(root: u32, max: usize) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        // Gone between readdir and read: fine, it needs no killing.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some((state, ppid)) = parse_stat(&stat) {
+            if !matches!(state, 'Z' | 'X' | 'x') {
+                children.entry(ppid).or_default().push(pid);
+            }
+        }
+    }
+    super::walk(root, max, |p| children.get(&p).cloned().unwrap_or_default())
+}
+
+/// `pid (comm) S ppid ...` -> (state, ppid). The command name may contain
+/// spaces and ')', so fields are counted after the last ')'.
+fn parse_stat(text: &str) -> Option<(char, u32)> {
+    let (_, rest) = text.rsplit_once(')')?;
+    let mut f = rest.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// Wait until each of `pids` (children of ours, not yet reaped, so the pids
+/// cannot have been reused) has exited, or `timeout` passes. A pidfd becomes
+/// readable when its process exits, reaped or not: an event, not a poll
+/// loop. True if all exited in time.
+pub fn wait_exited(pids: &[u32], timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    let mut fds: Vec<libc::pollfd> = Vec::new();
+    for &p in pids {
+        // SAFETY: plain syscall; the fd is closed below.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, p as libc::pid_t, 0) };
+        if fd >= 0 {
+            fds.push(libc::pollfd {
+                fd: fd as libc::c_int,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        } // ESRCH: already gone.
+    }
+    let mut all = true;
+    let mut pending: Vec<libc::pollfd> = fds.clone();
+    while !pending.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            all = false;
+            break;
+        }
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        // SAFETY: `pending` is a valid array of pollfd of the given length.
+        let n = unsafe { libc::poll(pending.as_mut_ptr(), pending.len() as libc::nfds_t, ms) };
+        if n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            all = false;
+            break;
+        }
+        pending.retain(|p| p.revents == 0);
+    }
+    for p in fds {
+        // SAFETY: we opened these fds above and close each once.
+        unsafe { libc::close(p.fd) };
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_stat;
+
+    #[test]
+    fn stat_fields_after_the_last_paren() {
+        assert_eq!(parse_stat("12 (a b) c) S 7 12 12 0"), Some(('S', 7)));
+        assert_eq!(parse_stat("12 (x) Z 1 0"), Some(('Z', 1)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+}

@@ -1,0 +1,243 @@
+//! Linux: everything from /proc.
+//!
+//! Tree: the live descendants found by the kill path's walk
+//! (`procctl::descendants`: a /proc scan by parent pid). Per process: `/proc/PID/stat` (state, utime, stime, num_threads) and
+//! the links in `/proc/PID/fd`. Socket inodes are matched against the root's
+//! network namespace view in `/proc/PID/net/{tcp,tcp6,udp,udp6,unix}`.
+
+use super::{parse_proc_net_tcp, parse_proc_net_unix, socket_inode, Root, TcpRow, MAX_TREE};
+use crate::process::sample::{FdKind, ResourceSample};
+use std::collections::HashSet;
+
+pub fn sample(root: &Root) -> ResourceSample {
+    let Some(root_stat) = stat(root.pid).filter(|s| !s.exited) else {
+        // A zombie's fd table is empty: that is not "0 fds", it is unknown.
+        return ResourceSample::default();
+    };
+    if std::fs::read_dir(format!("/proc/{}/fd", root.pid)).is_err() {
+        // Gone (or not ours to read): nothing is known.
+        return ResourceSample::default();
+    }
+    let pids = tree(root.pid, root.supervisor);
+    let net = NetView::read(root.pid);
+    let tick_ms = 1000.0 / clock_ticks_per_sec();
+
+    let mut out = ResourceSample::default();
+    let mut fds = 0u64;
+    let mut threads = 0u64;
+    let mut cpu_ticks = 0u64;
+    let mut runnable_ns = Some(0u64);
+    let mut live = Vec::with_capacity(pids.len());
+    let mut tcp_inodes = HashSet::new();
+    let mut udp_inodes = HashSet::new();
+    for pid in pids {
+        let st = if pid == root.pid {
+            Some(root_stat)
+        } else {
+            stat(pid)
+        };
+        let Some(st) = st.filter(|s| !s.exited) else {
+            continue; // a child that exited between the walk and now
+        };
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        live.push(pid);
+        runnable_ns = match (runnable_ns, runnable(pid)) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        threads += st.threads;
+        cpu_ticks += st.cpu_ticks;
+        for entry in dir.flatten() {
+            fds += 1;
+            let kind = match std::fs::read_link(entry.path()) {
+                Ok(target) => match target.to_str() {
+                    Some(link) => classify(link, &net, &mut tcp_inodes, &mut udp_inodes),
+                    None => FdKind::File,
+                },
+                // Closed between the listing and the read: still counted once.
+                Err(_) => FdKind::Other,
+            };
+            *out.fds_by_type.entry(kind).or_default() += 1;
+        }
+    }
+    out.fds = Some(fds);
+    out.threads = Some(threads);
+    out.processes = Some(live.len() as u64);
+    out.cpu_ms = Some((cpu_ticks as f64 * tick_ms) as u64);
+    out.runnable_ms = runnable_ns.map(|n| n / 1_000_000);
+    if net.known {
+        out.tcp_sockets = Some(tcp_inodes.len() as u64);
+        out.udp_sockets = Some(udp_inodes.len() as u64);
+        out.close_wait = Some(super::count_close_wait(&net.tcp, &tcp_inodes));
+    }
+    out.sockets = out
+        .fds_by_type
+        .iter()
+        .filter(|(k, _)| matches!(k, FdKind::Tcp | FdKind::Udp | FdKind::Unix | FdKind::Socket))
+        .map(|(_, n)| *n)
+        .reduce(|a, b| a + b)
+        .or(Some(0));
+    out.pids = live;
+    out
+}
+
+/// The type of one `/proc/PID/fd/N` link; socket inodes are collected.
+fn classify(link: &str, net: &NetView, tcp: &mut HashSet<u64>, udp: &mut HashSet<u64>) -> FdKind {
+    if let Some(ino) = socket_inode(link) {
+        if net.tcp_inodes.contains(&ino) {
+            tcp.insert(ino);
+            FdKind::Tcp
+        } else if net.udp_inodes.contains(&ino) {
+            udp.insert(ino);
+            FdKind::Udp
+        } else if net.unix_inodes.contains(&ino) {
+            FdKind::Unix
+        } else {
+            FdKind::Socket
+        }
+    } else {
+        super::classify_link(link)
+    }
+}
+
+/// The socket tables of the root's network namespace.
+struct NetView {
+    known: bool,
+    tcp: Vec<TcpRow>,
+    tcp_inodes: HashSet<u64>,
+    udp_inodes: HashSet<u64>,
+    unix_inodes: HashSet<u64>,
+}
+
+impl NetView {
+    fn read(pid: u32) -> NetView {
+        let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).ok();
+        let mut known = false;
+        let mut tcp = Vec::new();
+        for f in ["tcp", "tcp6"] {
+            if let Some(t) = read(f) {
+                known = true;
+                tcp.extend(parse_proc_net_tcp(&t));
+            }
+        }
+        let mut udp_inodes = HashSet::new();
+        for f in ["udp", "udp6"] {
+            if let Some(t) = read(f) {
+                udp_inodes.extend(parse_proc_net_tcp(&t).iter().map(|r| r.inode));
+            }
+        }
+        let unix_inodes = read("unix")
+            .map(|t| parse_proc_net_unix(&t).into_iter().collect())
+            .unwrap_or_default();
+        let tcp_inodes = tcp.iter().map(|r| r.inode).filter(|i| *i != 0).collect();
+        udp_inodes.remove(&0);
+        NetView {
+            known,
+            tcp,
+            tcp_inodes,
+            udp_inodes,
+            unix_inodes,
+        }
+    }
+}
+
+/// On-CPU plus run-queue wait time (ns) of every thread of `pid`: the first
+/// two fields of `/proc/PID/task/TID/schedstat` (kernel
+/// Documentation/scheduler/sched-stats.rst; needs CONFIG_SCHED_INFO).
+/// `None` if the files are missing.
+fn runnable(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    let mut any = false;
+    for t in tasks.flatten() {
+        // A thread that ended since the listing: its time is gone anyway.
+        if let Ok(text) = std::fs::read_to_string(t.path().join("schedstat")) {
+            let mut f = text.split_whitespace().map(|v| v.parse::<u64>().ok());
+            if let (Some(Some(run)), Some(Some(wait))) = (f.next(), f.next()) {
+                total += run + wait;
+                any = true;
+            }
+        }
+    }
+    any.then_some(total)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    exited: bool,
+    cpu_ticks: u64,
+    threads: u64,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// `pid (comm) S ppid ...`: fields after the last ')' (comm may contain
+/// ')'); state is field 3, utime 14, stime 15, num_threads 20 (proc(5)).
+fn parse_stat(text: &str) -> Option<Stat> {
+    let (_, rest) = text.rsplit_once(')')?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| f.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    let state = f.first()?.chars().next()?;
+    Some(Stat {
+        exited: matches!(state, 'Z' | 'X' | 'x'),
+        cpu_ticks: field(14)? + field(15)?,
+        threads: field(20)?,
+    })
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    // SAFETY: sysconf has no memory effects.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as f64
+    } else {
+        100.0
+    }
+}
+
+/// The root and its live descendants, root first, at most `MAX_TREE`.
+/// The target and its descendants; under a supervisor, also the orphans it
+/// adopted (every descendant of the supervisor but the target, which is
+/// listed first).
+fn tree(root: u32, supervisor: Option<u32>) -> Vec<u32> {
+    let mut pids = vec![root];
+    let from = supervisor.unwrap_or(root);
+    let rest = crate::process::procctl::descendants(from, MAX_TREE);
+    pids.extend(rest.into_iter().filter(|&p| p != root).take(MAX_TREE - 1));
+    pids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_after_a_comm_with_parens() {
+        let s = parse_stat("42 (a) b) S 7 42 42 0 -1 4194560 100 0 0 0 15 6 0 0 20 0 3 0 100 1000 200 18446744073709551615").unwrap();
+        assert!(!s.exited);
+        assert_eq!((s.cpu_ticks, s.threads), (21, 3));
+        let z = parse_stat("9 (x) Z 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 0").unwrap();
+        assert!(z.exited);
+        assert!(parse_stat("9 (x) S").is_none());
+    }
+
+    #[test]
+    fn samples_this_test_process_and_a_child() {
+        let me = std::process::id();
+        let st = stat(me).unwrap();
+        assert!(st.threads >= 1);
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let t = tree(me, None);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(t[0], me);
+        assert!(t.contains(&child.id()), "{t:?}");
+    }
+}
