@@ -24,10 +24,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// legitimate client a 1 s retransmit (RFC 6298 initial RTO).
 pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    // As mio and Go do on Unix (fast rebinding); never on Windows, where
-    // SO_REUSEADDR lets another process take over a port in use.
-    #[cfg(not(windows))]
-    sock.set_reuse_address(true)?;
+    sockopt::set_fast_rebind(&sock)?;
     sock.bind(&addr.into())?;
     sock.listen(sockopt::max_listen_backlog())?;
     sock.set_nonblocking(true)?;

@@ -13,6 +13,8 @@
 //! - `nofile_soft_limit`: current soft RLIMIT_NOFILE (Unix), `None` on Windows.
 //! - `max_listen_backlog`: the kernel's largest listen backlog (Linux
 //!   somaxconn, SOMAXCONN elsewhere), what Go and nginx ask for.
+//! - `set_fast_rebind`: SO_REUSEADDR on Unix, as mio and Go do; never on
+//!   Windows, where SO_REUSEADDR lets another process take over a port in use.
 
 #[cfg(unix)]
 mod unix;

@@ -133,3 +133,9 @@ pub fn max_listen_backlog() -> i32 {
     }
     libc::SOMAXCONN
 }
+
+/// SO_REUSEADDR before bind (fast rebinding of a port in TIME_WAIT), as mio
+/// and Go do on Unix.
+pub fn set_fast_rebind(sock: &socket2::Socket) -> std::io::Result<()> {
+    sock.set_reuse_address(true)
+}

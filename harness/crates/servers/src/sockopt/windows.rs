@@ -78,3 +78,9 @@ pub fn max_listen_backlog() -> i32 {
     // winsock2.h's SOMAXCONN; windows-sys exports winsock.h's old value, 5.
     0x7fff_ffff
 }
+
+/// Nothing on Windows: SO_REUSEADDR there lets another process take over a
+/// port in use (Microsoft, "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE").
+pub fn set_fast_rebind(_sock: &socket2::Socket) -> std::io::Result<()> {
+    Ok(())
+}
