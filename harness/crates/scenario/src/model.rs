@@ -485,7 +485,8 @@ pub struct PartialExpectation {
 
 impl ImplExpectations {
     /// The expectation that applies on `platform`: base, then the OS's
-    /// override, then (under Wine) the `wine` override.
+    /// override, then (under Wine) the `wine` override. An override whose
+    /// verdict is `unknown` drops the inherited error and step cells.
     pub fn resolve(&self, platform: Platform) -> Expectation {
         let mut e = Expectation {
             server: self.base.server.clone().unwrap_or_default(),
@@ -500,6 +501,14 @@ impl ImplExpectations {
             if let Some(o) = self.per_os.get(&key) {
                 if let Some(s) = &o.server {
                     e.server = s.clone();
+                    // An override that says `unknown` claims nothing it does
+                    // not write itself: cells inherited from the base (or,
+                    // under Wine, from `windows`) described another
+                    // platform's behaviour and must not fail this one.
+                    if s.is_empty() {
+                        e.server_errors.clear();
+                        e.steps.clear();
+                    }
                 }
                 if let Some(s) = &o.server_errors {
                     e.server_errors = s.clone();
@@ -577,4 +586,71 @@ pub mod limits {
     pub const MAX_SEND_TIMEOUT_MS: u64 = 30_000;
     pub const MAX_CONNECT_TIMEOUT_MS: u64 = 30_000;
     pub const MAX_IDLE_TIMEOUT_MS: u64 = 60_000;
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    fn partial(
+        server: Option<Vec<Verdict>>,
+        errors: &[&str],
+        step: Option<&str>,
+    ) -> PartialExpectation {
+        PartialExpectation {
+            server,
+            server_errors: (!errors.is_empty())
+                .then(|| errors.iter().map(|e| e.to_string()).collect()),
+            steps: step.map(|m| BTreeMap::from([("next-served".to_string(), vec![m.to_string()])])),
+        }
+    }
+
+    fn wine() -> Platform {
+        Platform {
+            os: Os::Windows,
+            wine: true,
+        }
+    }
+
+    #[test]
+    fn an_unknown_override_drops_the_inherited_cells() {
+        let mut per_os = BTreeMap::new();
+        per_os.insert(
+            ExpectKey::Windows,
+            partial(Some(vec![Verdict::Crashed]), &["reset"], None),
+        );
+        per_os.insert(ExpectKey::Wine, partial(Some(Vec::new()), &[], None));
+        let x = ImplExpectations {
+            base: partial(Some(vec![Verdict::Survived]), &["refused"], Some("ok")),
+            per_os,
+        };
+        let e = x.resolve(wine());
+        assert!(e.server.is_empty());
+        assert!(e.server_errors.is_empty(), "{e:?}");
+        assert!(e.steps.is_empty(), "{e:?}");
+        // Real Windows still gets the base steps and its own errors.
+        let w = x.resolve(Platform {
+            os: Os::Windows,
+            wine: false,
+        });
+        assert_eq!(w.server, vec![Verdict::Crashed]);
+        assert_eq!(w.server_errors, vec!["reset".to_string()]);
+        assert_eq!(w.steps.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_override_keeps_the_cells_it_writes_itself() {
+        let mut per_os = BTreeMap::new();
+        per_os.insert(
+            ExpectKey::Wine,
+            partial(Some(Vec::new()), &["reset"], Some("eof")),
+        );
+        let x = ImplExpectations {
+            base: partial(Some(vec![Verdict::Survived]), &["refused"], Some("ok")),
+            per_os,
+        };
+        let e = x.resolve(wine());
+        assert_eq!(e.server_errors, vec!["reset".to_string()]);
+        assert_eq!(e.steps["next-served"], vec!["eof".to_string()]);
+    }
 }
