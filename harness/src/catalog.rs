@@ -22,7 +22,7 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
     let _ = writeln!(
         out,
         "{} scenarios. Each cell is the expected verdict on that OS (`a / b`: either is \
-         acceptable; `unknown`: not observed and no source says, reported as unverified; `skipped`: an option the scenario needs has no equivalent on that OS, see README), \
+         acceptable; `unknown`: not observed and no source says, reported as unverified; `skipped`: an option the scenario needs has no equivalent on that OS, see docs/os.md), \
          with the server errors it must show in parentheses.\n",
         scenarios.len()
     );

@@ -95,7 +95,7 @@ pub struct RunArgs {
     /// Print only the final table (no line per result).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Your own server instead of the built-in ones (see README "Reproduce a bug in your server").
+    /// Your own server instead of the built-in ones (see docs/reproduce.md).
     #[command(flatten)]
     pub external: crate::external_args::ExternalArgs,
     /// Also write JUnit XML here.

@@ -335,7 +335,7 @@ fn target_addr_udp_dead_server_is_crashed_by_a_refused_probe() {
         return;
     };
     if netrepro_sys::platform::under_wine() {
-        println!("SKIP: Wine never reports the ICMP port unreachable (README, Wine)");
+        println!("SKIP: Wine never reports the ICMP port unreachable (docs/os.md, Windows under Wine)");
         return;
     }
     let echo = "import socket\n\
@@ -424,7 +424,7 @@ fn a_target_announcing_a_non_loopback_address_is_refused_before_any_connect() {
 #[test]
 fn explore_finds_and_shrinks_a_naive_failure_that_run_reproduces_and_none_in_hardened() {
     // The naive forwarder's failure is a leak; under Wine the harness cannot
-    // sample a process's handles or sockets (README, "Windows under Wine").
+    // sample a process's handles or sockets (docs/os.md, "Windows under Wine").
     if netrepro_sys::platform::under_wine() {
         println!("SKIP: leaks cannot be observed under Wine");
         return;

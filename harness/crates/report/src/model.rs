@@ -65,7 +65,7 @@ pub struct Host {
 pub enum Environment {
     #[default]
     Native,
-    /// Wine on Linux: Windows API, Linux kernel. Not Windows (see README).
+    /// Wine on Linux: Windows API, Linux kernel. Not Windows (see docs/os.md).
     Wine,
 }
 

@@ -56,7 +56,7 @@ pub fn decide(options: &ServerOptions, platform: Platform) -> Decision {
                 if platform.wine {
                     note.push_str(
                         "; under Wine the error is never reported at all \
-                         (see README, Wine), so the wine expectations apply",
+                         (see docs/os.md, Wine), so the wine expectations apply",
                     );
                 }
                 notes.push(note);

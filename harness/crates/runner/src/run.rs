@@ -315,7 +315,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     rec.samples.push(baseline.clone());
     rec.samples.push(target.sample("after"));
 
-    // The order (README "How it works"): the scenario's own sockets are
+    // The order (docs/how-it-works.md): the scenario's own sockets are
     // closed first, then the probe, then the leak check. A server that serves
     // one connection at a time is only judged on serving others while a
     // client is open when the scenario says so (a `probe` step).

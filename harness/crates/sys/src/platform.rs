@@ -1,7 +1,7 @@
 //! Facts about the platform this process runs on that the OS name alone does
 //! not tell: currently, whether a Windows build is running under Wine (and
 //! which Wine). Wine is not Windows: its socket layer reports some errors
-//! differently (see /work/shared/tools/README.md, "Known Wine differences"),
+//! differently (docs/os.md, "Windows under Wine"),
 //! so a run under Wine uses the scenarios' `wine` expectations and says so
 //! in the report.
 

@@ -2,7 +2,7 @@
 //! `println!`/`eprintln!` (those panic when the write fails: `netrepro list |
 //! true` used to die with exit 101).
 //!
-//! The rules, documented in README "Exit codes":
+//! The rules, documented in docs/commands.md, "Exit codes":
 //! - stdout closed by the reader (EPIPE, e.g. `| head -1`): later stdout
 //!   writes are dropped without a word, as ripgrep and the classic Unix
 //!   tools do; the command still finishes its work (`run` still writes its

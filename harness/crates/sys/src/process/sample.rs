@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// Resource usage of the server's process tree (the started process and
 /// every descendant) at one moment. Counters are `None` where the platform
-/// (or the moment) cannot tell; see the README's "what netrepro can and
+/// (or the moment) cannot tell; see docs/how-it-works.md, "what netrepro can and
 /// cannot see" table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceSample {

@@ -4,7 +4,7 @@
 //! subreaper and no parent-death signal, so there is no supervisor: the
 //! harness stops the tree, walks it and kills it (see `tree.rs`); a
 //! descendant whose parent exited *before* the kill was reparented to
-//! launchd and cannot be found by walking (README, "Limits").
+//! launchd and cannot be found by walking (docs/processes.md).
 
 pub use super::signals::{kill, kill_group, resume, stop, suspend, terminate};
 use std::time::Duration;
