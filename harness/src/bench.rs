@@ -174,7 +174,7 @@ pub fn main(args: BenchArgs) -> u8 {
         Ok(addr) => addr,
         Err(e) => {
             netrepro_sys::errln!("error: cannot bind the baseline listener: {e}");
-            return crate::cli::EXIT_INPUT;
+            return crate::exit::EXIT_INPUT;
         }
     };
     outln!(
@@ -217,7 +217,7 @@ pub fn main(args: BenchArgs) -> u8 {
             Err(e) => outln!("{name:<28} not run: {e}"),
         }
     }
-    crate::cli::EXIT_OK
+    crate::exit::EXIT_OK
 }
 
 /// The server's exit status if it has exited (or does within 500 ms of a

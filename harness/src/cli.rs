@@ -1,31 +1,18 @@
-//! The command line: `run`, `validate`, `list`, `serve`. Exit codes: 0 all
-//! expectations met, 1 some scenario failed, 2 usage or input error, 3 the
-//! work was done but stdout or stderr could not be written (see
-//! [`crate::output`]; a reader closing the pipe is not an error), 4 a
-//! report could not be written, 5 some result is a harness error (and none
-//! failed);
-//! interrupted: 128 + the signal (see `interrupt`).
+//! The command line: every clap type of the top level and the dispatch to
+//! the commands (`run`, `validate` and `list` are here; `explore`, `report`,
+//! `bench` and `serve` in their own modules). Exit codes are in [`crate::exit`].
 
+use crate::exit::{
+    exit_code, EXIT_FAILED, EXIT_HARNESS, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_REPORT,
+};
+use crate::runtime::{config_for_this_binary, runtime};
 use clap::{Parser, Subcommand};
 use netrepro_report::{self as report, Report, Summary};
-use netrepro_runner::{self as runner, RunConfig};
+use netrepro_runner as runner;
 use netrepro_scenario::{self as scenario, Builtin, Impl, Mode, Proto, Scenario};
 use netrepro_servers as servers;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_INPUT: u8 = 2;
-/// Printing failed (e.g. `> /dev/full`); a closed pipe does not count.
-pub const EXIT_OUTPUT: u8 = 3;
-/// A report (`--report`, `--junit`, `--ctrf`, `--markdown`, `report … -o`)
-/// could not be written: the run's result is lost, so this wins over 0 and 1.
-pub const EXIT_REPORT: u8 = 4;
-/// Some result is a harness error (status `error`: the harness ran out of
-/// descriptors, its own bind failed ...) and none failed: the run could not
-/// judge every scenario. A failure (1) wins: it is the regression signal.
-pub const EXIT_HARNESS: u8 = 5;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -148,38 +135,6 @@ pub fn main() -> ExitCode {
         Cmd::Bench(args) => crate::bench::main(args),
     };
     ExitCode::from(exit_code(code))
-}
-
-/// Runner settings with this binary as the `netrepro serve` server program,
-/// and the harness set up to start targets: its own descriptor limit raised
-/// (`fdlimit`), every target started under this binary's supervisor
-/// (`target::supervise_with`, Linux).
-pub(crate) fn config_for_this_binary() -> Result<RunConfig, u8> {
-    netrepro_sys::fdlimit::raise();
-    match std::env::current_exe() {
-        Ok(exe) => {
-            netrepro_runner::subject::supervise_with(exe.clone());
-            Ok(RunConfig::new(exe))
-        }
-        Err(e) => {
-            netrepro_sys::errln!("error: cannot find the netrepro binary to start servers: {e}");
-            Err(EXIT_INPUT)
-        }
-    }
-}
-
-/// The multi-thread tokio runtime `run` and `explore` drive everything on,
-/// already watching for interrupts (`interrupt`: targets killed, exit 128+N).
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, u8> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            netrepro_sys::errln!("error: cannot start the async runtime: {e}");
-            EXIT_INPUT
-        })?;
-    netrepro_sys::interrupt::watch(&rt);
-    Ok(rt)
 }
 
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, u8> {
@@ -351,21 +306,21 @@ fn run(args: RunArgs) -> u8 {
         _ => netrepro_runner::jobs::jobs(args.jobs),
     };
     let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
-    let extra = report::outputs::Extra {
+    let extra = crate::outputs::Extra {
         junit: args.junit.clone(),
         ctrf: args.ctrf.clone(),
         markdown: args.markdown.clone(),
     };
     // A directory, a device, a FIFO or a read-only folder is refused before
     // any time is spent on the run.
-    if !report::outputs::preflight(&report_path, &extra) {
+    if !crate::outputs::preflight(&report_path, &extra) {
         return EXIT_REPORT;
     }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let mut json_report = report::outputs::JsonReport::new(report_path);
+    let mut json_report = crate::outputs::JsonReport::new(report_path);
     let quiet = args.quiet;
     rt.block_on(async move {
         let started = std::time::Instant::now();
@@ -413,7 +368,7 @@ fn run(args: RunArgs) -> u8 {
         if json_report.written() {
             netrepro_sys::outln!("report: {}", json_report.path().display());
         }
-        let extras_written = report::outputs::write_all(&extra, &rep, json_report.path());
+        let extras_written = crate::outputs::write_all(&extra, &rep, json_report.path());
         if !json_report.written() || !extras_written {
             EXIT_REPORT
         } else if input_error {
@@ -492,17 +447,6 @@ impl From<ServeArgs> for servers::ServeConfig {
             idle_timeout_ms: a.idle_timeout_ms,
             reply_delay_ms: a.reply_delay_ms,
         }
-    }
-}
-
-/// The exit code a command ends with, given the one its work earned: a
-/// failed write to stdout / stderr (other than a closed pipe) turns success
-/// into [`EXIT_OUTPUT`] (1 and 2 already say "failed" and are kept).
-pub fn exit_code(work: u8) -> u8 {
-    if work == EXIT_OK && netrepro_sys::stdio::broken() {
-        EXIT_OUTPUT
-    } else {
-        work
     }
 }
 

@@ -249,7 +249,7 @@ pub fn with_observed(
 /// `netrepro explore`: exit 0 nothing found, 1 failure found and written,
 /// 2 usage or setup error.
 pub fn main(args: ExploreArgs) -> u8 {
-    use crate::cli::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
+    use crate::exit::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
     let (proto, mode) = (args.proto, args.mode);
     if mode == Mode::Forward && proto == Proto::Udp {
         netrepro_sys::errln!("error: --mode forward requires --proto tcp");
@@ -290,11 +290,11 @@ pub fn main(args: ExploreArgs) -> u8 {
             idle_timeout_ms: None,
         },
     };
-    let cfg = match crate::cli::config_for_this_binary() {
+    let cfg = match crate::runtime::config_for_this_binary() {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rt = match crate::cli::runtime() {
+    let rt = match crate::runtime::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };

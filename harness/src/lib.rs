@@ -7,6 +7,9 @@
 pub mod bench;
 pub mod catalog;
 pub mod cli;
+pub mod exit;
 pub mod explore;
 pub mod external_args;
+pub mod outputs;
 pub mod report_command;
+pub mod runtime;

@@ -3,10 +3,11 @@
 //! unreadable or invalid file, named in the message), 4 the output could
 //! not be written.
 
-use crate::cli::{EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_REPORT};
+use crate::exit::{EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_REPORT};
 use clap::Subcommand;
 use netrepro_report::load::{self, Loaded};
-use netrepro_report::matrix::{self, Matrix};
+use netrepro_report::matrix::Matrix;
+use netrepro_report::merge;
 use netrepro_report::{diff, html, markdown, schema};
 use std::path::{Path, PathBuf};
 
@@ -118,8 +119,8 @@ pub fn run(args: ReportArgs) -> u8 {
                     Err(c) => return c,
                 }
             }
-            let m = matrix::parse_labels(&labels).and_then(|labels| {
-                matrix::merge(&loaded, &labels, netrepro_report::host::now_rfc3339())
+            let m = merge::parse_labels(&labels).and_then(|labels| {
+                merge::merge(&loaded, &labels, netrepro_report::host::now_rfc3339())
             });
             match m {
                 Ok(m) => match netrepro_report::write::json(&output, &m) {

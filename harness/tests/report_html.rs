@@ -19,7 +19,8 @@
 //! false`): whether a test is skipped is decided when the tests are listed.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use netrepro_report::matrix::{self, Matrix};
+use netrepro_report::matrix::Matrix;
+use netrepro_report::merge;
 use netrepro_report::{html, load};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -123,7 +124,7 @@ fn sample() -> Matrix {
         .iter()
         .map(|f| load::load(&fixture(f)).unwrap())
         .collect();
-    let mut m = matrix::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
+    let mut m = merge::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
     let r = &mut m.rows[0];
     r.scenario.summary = "<img id=\"pwned\" src=x onerror=\"document.title='pwned'\">".into();
     r.scenario.refs.push("javascript:alert(1)".into());

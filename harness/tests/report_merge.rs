@@ -3,7 +3,8 @@
 //! a deliberately broken expectation as a regression, end to end.
 
 use netrepro_report::diff::{self, ChangeKind};
-use netrepro_report::matrix::{self, Matrix, MergeError};
+use netrepro_report::matrix::Matrix;
+use netrepro_report::merge::{self, MergeError};
 use netrepro_report::{load, Status};
 use netrepro_scenario::{ExpectKey, Verdict};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ fn merged() -> Matrix {
         .iter()
         .map(|f| load::load(&fixture(f)).unwrap())
         .collect();
-    matrix::merge(&inputs, &[], "t".into()).unwrap()
+    merge::merge(&inputs, &[], "t".into()).unwrap()
 }
 
 #[test]
@@ -90,25 +91,25 @@ fn host_wine_field_and_label_override_are_honoured() {
     let p = dir.path().join("win.json");
     std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
     let l = load::load(&p).unwrap();
-    let m = matrix::merge(std::slice::from_ref(&l), &[], "t".into()).unwrap();
+    let m = merge::merge(std::slice::from_ref(&l), &[], "t".into()).unwrap();
     assert_eq!(m.sources[0].platform, ExpectKey::Wine);
     // Without either hint it is plain Windows.
     v["host"]["environment"] = serde_json::json!("native");
     v["host"]["wine"] = serde_json::Value::Null;
     std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
     let l = load::load(&p).unwrap();
-    let m = matrix::merge(std::slice::from_ref(&l), &[], "t".into()).unwrap();
+    let m = merge::merge(std::slice::from_ref(&l), &[], "t".into()).unwrap();
     assert_eq!(m.sources[0].label, "windows");
     // --label wins.
-    let labels = matrix::parse_labels(&[format!("{}=win11", p.display())]).unwrap();
-    let m = matrix::merge(std::slice::from_ref(&l), &labels, "t".into()).unwrap();
+    let labels = merge::parse_labels(&[format!("{}=win11", p.display())]).unwrap();
+    let m = merge::merge(std::slice::from_ref(&l), &labels, "t".into()).unwrap();
     assert_eq!(m.columns[0].id, "win11/naive");
 }
 
 #[test]
 fn two_reports_of_one_platform_need_a_label() {
     let a = load::load(&fixture("report-linux.json")).unwrap();
-    let err = matrix::merge(&[a.clone(), a], &[], "t".into()).unwrap_err();
+    let err = merge::merge(&[a.clone(), a], &[], "t".into()).unwrap_err();
     assert!(matches!(err, MergeError::DuplicateLabel { .. }), "{err}");
     assert!(err.to_string().contains("--label"), "{err}");
 }

@@ -2,7 +2,7 @@
 //! real documents (a Linux and a Wine report, a merged matrix) validate
 //! against them.
 
-use netrepro_report::{load, matrix, schema};
+use netrepro_report::{load, merge, schema};
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -61,7 +61,7 @@ fn merged_matrix_validates_against_the_matrix_schema() {
         .iter()
         .map(|f| load::load(&fixture(f)).unwrap())
         .collect();
-    let m = matrix::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
+    let m = merge::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
     let doc = serde_json::to_value(&m).unwrap();
     let errs = validate(&schema::matrix_schema(), &doc);
     assert!(errs.is_empty(), "{errs:#?}");

@@ -2,7 +2,8 @@
 //! fixtures/): the terminal table and the Markdown summary. Review changes
 //! with `cargo insta review` (or INSTA_UPDATE=always).
 
-use netrepro_report::matrix::{self, Matrix};
+use netrepro_report::matrix::Matrix;
+use netrepro_report::merge;
 use netrepro_report::{json, load, markdown, table};
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,7 @@ fn markdown_of_the_merged_matrix() {
         .iter()
         .map(|f| load::load(&fixture(f)).unwrap())
         .collect();
-    let m = matrix::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
+    let m = merge::merge(&inputs, &[], "2026-01-01T00:00:00Z".into()).unwrap();
     insta::assert_snapshot!(markdown::render(&relative(m)));
 }
 

@@ -1,7 +1,7 @@
 //! Report writers and readers, all fed by the same `ResultRecord`s: the
 //! versioned JSON report (`model`, `json`, `schema`), the terminal table and
 //! progress (`table`, `progress`), standard formats (`junit`, `ctrf`),
-//! cross-host merge and comparison (`matrix`, `diff`), and pages for people
+//! cross-host merge and comparison (`matrix`, `merge`, `diff`), and pages for people
 //! (`html`, `markdown`). Formats are documented in reports/README.md.
 
 pub mod ctrf;
@@ -13,8 +13,8 @@ pub mod junit;
 pub mod load;
 pub mod markdown;
 pub mod matrix;
+pub mod merge;
 pub mod model;
-pub mod outputs;
 pub mod progress;
 pub mod schema;
 pub mod table;

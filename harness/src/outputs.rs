@@ -2,11 +2,13 @@
 //! every result) and, at the end, `--junit`, `--ctrf`, `--markdown`. Each
 //! written atomically; every path is checked before the run starts
 //! ([`preflight`]); a failure to write one is printed once and makes the run
-//! exit 4 (`cli::EXIT_REPORT`).
+//! exit 4 (`exit::EXIT_REPORT`). The formats themselves are
+//! `netrepro_report`'s; this module is the run's side: which files, and what
+//! it says about them.
 
-use super::matrix::Matrix;
-use super::model::Report;
-use super::{ctrf, junit, load, markdown, write};
+use netrepro_report::matrix::Matrix;
+use netrepro_report::model::Report;
+use netrepro_report::{ctrf, json, junit, load, markdown, write};
 use std::path::{Path, PathBuf};
 
 /// Check every output path before the run (see `write::preflight`); prints
@@ -58,9 +60,9 @@ impl JsonReport {
     /// interrupted nothing is written any more (the last report stays: see
     /// [`netrepro_sys::interrupt`]).
     pub fn write(&mut self, report: &Report) -> bool {
-        let Some(result) = netrepro_sys::interrupt::unless_interrupted(|| {
-            super::json::write_atomic(&self.path, report)
-        }) else {
+        let Some(result) =
+            netrepro_sys::interrupt::unless_interrupted(|| json::write_atomic(&self.path, report))
+        else {
             return self.written;
         };
         match result {
