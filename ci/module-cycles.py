@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -194,8 +195,9 @@ Path = tuple  # module path from the crate root, e.g. ("report", "load")
 
 @dataclass
 class Ref:
-    """A path written in module `at`: `segments` start with crate/super/self
-    or with a name the module bound by `use` (then `local` is set)."""
+    """A path written in a module: `segments` start with crate/super/self,
+    a child module, or a name the module bound by `use`; `in_use` when it
+    is a `use` item itself."""
 
     segments: list[str]
     file: str
@@ -661,4 +663,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends it quietly
     sys.exit(main())

@@ -130,8 +130,25 @@ impl Drop for Served {
     }
 }
 
-fn serve(args: &[String]) -> Result<(Served, SocketAddr), String> {
-    let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+/// Why a server could not be started for a storm (printed as "not run: ...").
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("current exe: {0}")]
+    CurrentExe(std::io::Error),
+    #[error("spawn serve: {0}")]
+    Spawn(std::io::Error),
+    #[error("no stdout")]
+    NoStdout,
+    #[error("no LISTENING line in time")]
+    NotReady,
+    #[error("read stdout: {0}")]
+    ReadStdout(std::io::Error),
+    #[error("unexpected first line {0:?}")]
+    UnexpectedLine(String),
+}
+
+fn serve(args: &[String]) -> Result<(Served, SocketAddr), ServeError> {
+    let exe = std::env::current_exe().map_err(ServeError::CurrentExe)?;
     let mut child = Command::new(exe)
         .arg("serve")
         .args(args)
@@ -139,8 +156,8 @@ fn serve(args: &[String]) -> Result<(Served, SocketAddr), String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("spawn serve: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
+        .map_err(ServeError::Spawn)?;
+    let stdout = child.stdout.take().ok_or(ServeError::NoStdout)?;
     let served = Served(child);
     // The first line, read on a thread so a silent server cannot hang us.
     let (tx, rx) = std::sync::mpsc::channel();
@@ -156,13 +173,13 @@ fn serve(args: &[String]) -> Result<(Served, SocketAddr), String> {
     });
     let line = rx
         .recv_timeout(READY_TIMEOUT)
-        .map_err(|_| "no LISTENING line in time".to_string())?
-        .map_err(|e| format!("read stdout: {e}"))?;
+        .map_err(|_| ServeError::NotReady)?
+        .map_err(ServeError::ReadStdout)?;
     let addr = line
         .trim()
         .strip_prefix("LISTENING ")
         .and_then(|a| a.parse().ok())
-        .ok_or_else(|| format!("unexpected first line {:?}", line.trim()))?;
+        .ok_or_else(|| ServeError::UnexpectedLine(line.trim().to_string()))?;
     Ok((served, addr))
 }
 

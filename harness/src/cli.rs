@@ -125,7 +125,14 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match cli.cmd {
-        Cmd::Serve(args) => return servers::run(args.into()),
+        Cmd::Serve(args) => match servers::run(args.into()) {
+            // The server's own exit code (1 after a fatal error).
+            Ok(code) => return code,
+            Err(e) => {
+                netrepro_sys::errln!("netrepro serve: {e}");
+                EXIT_INPUT
+            }
+        },
         Cmd::Validate(p) => validate(&p.paths),
         Cmd::List(p) if p.markdown => list_markdown(&p.paths),
         Cmd::List(p) => list(&p.paths),

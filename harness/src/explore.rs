@@ -18,7 +18,7 @@ use netrepro_runner::{self as runner, RunConfig, Subject};
 use netrepro_scenario::generate as gen;
 use netrepro_scenario::{
     self as scenario, Builtin, ExpectKey, Impl, Mode, Os, PartialExpectation, Proto, Scenario,
-    ServerOptions, Step, TargetSpec, Verdict,
+    ScenarioError, ServerOptions, Step, TargetSpec, Verdict,
 };
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::RefCell;
@@ -108,9 +108,24 @@ pub enum Outcome {
 
 /// Validate through the file format: what the parser accepts is what `run`
 /// will accept from the written file.
-fn round_trip(sc: &Scenario) -> Result<Scenario, String> {
+fn round_trip(sc: &Scenario) -> Result<Scenario, ScenarioError> {
     let text = scenario::write::to_toml(sc, &[]);
-    scenario::parse_str(&text, &sc.path).map_err(|e| e.to_string())
+    scenario::parse_str(&text, &sc.path)
+}
+
+/// Why a search ended without an answer (a usage or setup error: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    /// The first setup error of any case (the target does not start, ...).
+    #[error("the target could not be set up: {0}")]
+    Setup(String),
+    #[error("exploration aborted: {0}")]
+    Aborted(proptest::test_runner::Reason),
+    #[error("a failure was reported but no failing run was recorded")]
+    NoFailingRun,
+    /// The minimal sequence, written as a scenario, does not parse back.
+    #[error(transparent)]
+    Invalid(#[from] ScenarioError),
 }
 
 fn seed_bytes(seed: u64) -> [u8; 32] {
@@ -138,7 +153,7 @@ pub fn search(
     rt: &tokio::runtime::Runtime,
     s: &Search,
     cfg: &RunConfig,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, ExploreError> {
     let started = Instant::now();
     let config = Config {
         cases: s.cases,
@@ -187,14 +202,14 @@ pub fn search(
         Err(TestCaseError::fail(format!("verdict {v}")))
     });
     if let Some(e) = setup_error.into_inner() {
-        return Err(format!("the target could not be set up: {e}"));
+        return Err(ExploreError::Setup(e));
     }
     match result {
         Ok(()) => Ok(Outcome::NoneFound {
             cases: *runs.borrow(),
             timed_out: timed_out.into_inner(),
         }),
-        Err(TestError::Abort(why)) => Err(format!("exploration aborted: {why}")),
+        Err(TestError::Abort(why)) => Err(ExploreError::Aborted(why)),
         Err(TestError::Fail(_, minimal)) => {
             let failures = failures.into_inner();
             // The shrinker's answer is the last value that failed; find its run.
@@ -204,7 +219,7 @@ pub fn search(
                 .find(|(st, _)| *st == minimal)
                 .or(failures.last())
                 .cloned()
-                .ok_or("a failure was reported but no failing run was recorded")?;
+                .ok_or(ExploreError::NoFailingRun)?;
             let first = first_fail_at.into_inner().unwrap_or(0);
             let total = *runs.borrow();
             let sc = round_trip(&gen::scenario_for(steps, &s.target, &name))?;
@@ -406,4 +421,37 @@ fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A target that cannot start ends the search with a setup error (exit
+    /// 2), not with "no failure found".
+    #[test]
+    fn a_target_that_cannot_start_is_a_setup_error() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let search_cfg = Search {
+            proto: Proto::Tcp,
+            target: TargetSpec {
+                proto: Proto::Tcp,
+                mode: Mode::Echo,
+                bind: "127.0.0.1".into(),
+                options: ServerOptions::default(),
+            },
+            subject: Subject::Builtin(Impl::Naive),
+            cases: 2,
+            seed: 0,
+            max_steps: 2,
+            max_shrink_iters: 0,
+            time_limit: Duration::from_secs(30),
+        };
+        let cfg = RunConfig::new(PathBuf::from("/nonexistent/netrepro-no-such-binary"));
+        let err = search(&rt, &search_cfg, &cfg).err().expect("setup error");
+        assert!(matches!(err, ExploreError::Setup(_)), "{err:?}");
+    }
 }

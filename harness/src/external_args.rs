@@ -48,29 +48,47 @@ pub struct ExternalArgs {
     pub probe_expect: Option<String>,
 }
 
+/// A usage error in the external-target flags (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExternalArgsError {
+    #[error("--target-cmd is empty")]
+    EmptyCommand,
+    #[error("--target-cmd {0:?} has unbalanced quotes (or ends in a lone backslash)")]
+    UnbalancedQuotes(String),
+    #[error("--expect, --probe-send, --probe-expect, --allow-remote and --mode need --target-cmd or --target-addr")]
+    NoTarget,
+    /// A non-loopback `--target-addr` without `--allow-remote`
+    /// (`runner::external::loopback_rule`'s message).
+    #[error("{0}")]
+    NotLoopback(String),
+    /// `--mode` against what `--target-cmd` can be
+    /// (`runner::external::target_mode`'s message).
+    #[error("{0}")]
+    Mode(String),
+}
+
 fn unescape(s: &str) -> Vec<u8> {
     s.replace("\\n", "\n").replace("\\r", "\r").into_bytes()
 }
 
 impl ExternalArgs {
     /// The external target, if one was given; errors are usage errors.
-    pub fn target(&self) -> Result<Option<ExternalTarget>, String> {
+    pub fn target(&self) -> Result<Option<ExternalTarget>, ExternalArgsError> {
         let kind = match (&self.target_cmd, self.target_addr) {
             (Some(c), _) => {
                 if c.trim().is_empty() {
-                    return Err("--target-cmd is empty".into());
+                    return Err(ExternalArgsError::EmptyCommand);
                 }
                 // Split here, once, so a typo is one usage error rather than
                 // every scenario failing to start the server.
                 if shlex::split(c).is_none() {
-                    return Err(format!(
-                        "--target-cmd {c:?} has unbalanced quotes (or ends in a lone backslash)"
-                    ));
+                    return Err(ExternalArgsError::UnbalancedQuotes(c.clone()));
                 }
                 ExternalKind::Cmd(c.clone())
             }
             (None, Some(a)) => {
-                loopback_rule(a, self.allow_remote, "--target-addr")?;
+                loopback_rule(a, self.allow_remote, "--target-addr")
+                    .map_err(ExternalArgsError::NotLoopback)?;
                 ExternalKind::Addr(a)
             }
             (None, None) => {
@@ -80,12 +98,12 @@ impl ExternalArgs {
                     || self.allow_remote
                     || self.mode.is_some()
                 {
-                    return Err("--expect, --probe-send, --probe-expect, --allow-remote and --mode need --target-cmd or --target-addr".into());
+                    return Err(ExternalArgsError::NoTarget);
                 }
                 return Ok(None);
             }
         };
-        let mode = target_mode(&kind, self.mode)?;
+        let mode = target_mode(&kind, self.mode).map_err(ExternalArgsError::Mode)?;
         let probe = ProbeSpec {
             send: self.probe_send.as_deref().map(unescape),
             expect: match self.probe_expect.as_deref() {
@@ -120,15 +138,30 @@ mod tests {
         x: ExternalArgs,
     }
 
-    fn parse(args: &[&str]) -> Result<Option<ExternalTarget>, String> {
+    /// Why a command line was refused: by clap, or by `target()`.
+    #[derive(Debug, PartialEq)]
+    enum Refused {
+        Clap(clap::error::ErrorKind),
+        Target(ExternalArgsError),
+    }
+
+    fn parse(args: &[&str]) -> Result<Option<ExternalTarget>, Refused> {
         let mut v = vec!["t"];
         v.extend_from_slice(args);
-        T::try_parse_from(v).map_err(|e| e.to_string())?.x.target()
+        let t = T::try_parse_from(v).map_err(|e| Refused::Clap(e.kind()))?;
+        t.x.target().map_err(Refused::Target)
+    }
+
+    fn refused(args: &[&str]) -> Refused {
+        parse(args).expect_err("refused")
     }
 
     #[test]
     fn remote_addresses_need_an_explicit_override() {
-        assert!(parse(&["--target-addr", "192.0.2.1:80"]).is_err());
+        assert!(matches!(
+            refused(&["--target-addr", "192.0.2.1:80"]),
+            Refused::Target(ExternalArgsError::NotLoopback(_))
+        ));
         assert!(parse(&["--target-addr", "192.0.2.1:80", "--allow-remote"])
             .unwrap()
             .is_some());
@@ -138,7 +171,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(t.allow_remote);
-        assert!(parse(&["--allow-remote"]).is_err());
+        assert_eq!(
+            refused(&["--allow-remote"]),
+            Refused::Target(ExternalArgsError::NoTarget)
+        );
     }
 
     #[test]
@@ -158,15 +194,42 @@ mod tests {
         assert_eq!(t.probe.send.as_deref(), Some(&b"PING\n"[..]));
         assert_eq!(t.probe.expect, ProbeExpect::Any);
         assert_eq!(t.expect, vec![Verdict::Survived, Verdict::Leaked]);
-        assert!(parse(&["--expect", "survived"]).is_err());
+        assert_eq!(
+            refused(&["--expect", "survived"]),
+            Refused::Target(ExternalArgsError::NoTarget)
+        );
         assert!(parse(&[]).unwrap().is_none());
-        assert!(parse(&["--target-cmd", "a", "--target-addr", "127.0.0.1:1"]).is_err());
+        assert_eq!(
+            refused(&["--target-cmd", "a", "--target-addr", "127.0.0.1:1"]),
+            Refused::Clap(clap::error::ErrorKind::ArgumentConflict)
+        );
+    }
+
+    #[test]
+    fn an_empty_command_and_a_mode_the_target_cannot_be_are_usage_errors() {
+        assert_eq!(
+            refused(&["--target-cmd", "  "]),
+            Refused::Target(ExternalArgsError::EmptyCommand)
+        );
+        // {upstream} makes it a forwarder; an address is an echo server.
+        assert!(matches!(
+            refused(&["--target-cmd", "f {port} {upstream}", "--mode", "echo"]),
+            Refused::Target(ExternalArgsError::Mode(_))
+        ));
+        assert!(matches!(
+            refused(&["--target-addr", "127.0.0.1:1", "--mode", "forward"]),
+            Refused::Target(ExternalArgsError::Mode(_))
+        ));
     }
 
     #[test]
     fn unbalanced_quotes_in_the_target_command_are_a_usage_error() {
-        assert!(parse(&["--target-cmd", "python3 'server.py {port}"]).is_err());
-        assert!(parse(&["--target-cmd", "python3 \"server.py {port}"]).is_err());
+        for cmd in ["python3 'server.py {port}", "python3 \"server.py {port}"] {
+            assert_eq!(
+                refused(&["--target-cmd", cmd]),
+                Refused::Target(ExternalArgsError::UnbalancedQuotes(cmd.into()))
+            );
+        }
         assert!(parse(&["--target-cmd", "python3 'server.py' {port}"])
             .unwrap()
             .is_some());

@@ -80,6 +80,32 @@ fn missing_path_and_bad_flags_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `serve` options no server can run are usage errors (2) that start
+/// nothing: no `LISTENING` line.
+#[test]
+fn serve_refuses_forward_over_udp_or_without_upstream_with_exit_2() {
+    for args in [
+        &[
+            "--proto",
+            "udp",
+            "--mode",
+            "forward",
+            "--upstream",
+            "127.0.0.1:9",
+        ][..],
+        &["--proto", "tcp", "--mode", "forward"],
+    ] {
+        let out = netrepro()
+            .args(["serve", "--impl", "naive"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn run_writes_a_report_and_exits_1_on_a_broken_expectation() {
     let dir = tempfile::tempdir().unwrap();

@@ -76,20 +76,41 @@ impl Fatal {
     }
 }
 
-/// Run a server until it dies; returns the process exit code
-/// (1 after a fatal error, 2 for a bad command line).
-pub fn run(args: ServeConfig) -> ExitCode {
-    log::start_clock();
-    if matches!(args.mode, Mode::Forward) {
-        if matches!(args.proto, Proto::Udp) {
-            netrepro_sys::errln!("netrepro serve: --mode forward is TCP only");
-            return ExitCode::from(2);
+/// A `netrepro serve` command line no server can run (a usage error: the
+/// binary prints it and exits 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServeConfigError {
+    #[error("--mode forward is TCP only")]
+    ForwardIsTcpOnly,
+    #[error("--mode forward needs --upstream ADDR")]
+    ForwardNeedsUpstream,
+}
+
+impl ServeConfig {
+    /// Whether a server can run with these options.
+    pub fn check(&self) -> Result<(), ServeConfigError> {
+        if matches!(self.mode, Mode::Forward) {
+            if matches!(self.proto, Proto::Udp) {
+                return Err(ServeConfigError::ForwardIsTcpOnly);
+            }
+            if self.upstream.is_none() {
+                return Err(ServeConfigError::ForwardNeedsUpstream);
+            }
         }
-        if args.upstream.is_none() {
-            netrepro_sys::errln!("netrepro serve: --mode forward needs --upstream ADDR");
-            return ExitCode::from(2);
-        }
+        Ok(())
     }
+}
+
+/// Run a server until it dies; returns the process exit code (1 after a
+/// fatal error, which it logged as its last event line), or, before
+/// anything starts, why these options cannot work.
+pub fn run(args: ServeConfig) -> Result<ExitCode, ServeConfigError> {
+    args.check()?;
+    log::start_clock();
+    Ok(serve_until_fatal(args))
+}
+
+fn serve_until_fatal(args: ServeConfig) -> ExitCode {
     if let (Builtin::NaiveSeq, Proto::Tcp) = (args.impl_, args.proto) {
         // Blocking std sockets, no runtime: the code it models has none.
         return exit_code(serve_seq(&args));
@@ -187,5 +208,40 @@ async fn serve(args: ServeConfig) -> Result<(), Fatal> {
                 udp_echo::naive(sock, delay).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(proto: Proto, mode: Mode, upstream: Option<SocketAddr>) -> ServeConfig {
+        ServeConfig {
+            impl_: Builtin::Naive,
+            proto,
+            mode,
+            upstream,
+            bind: [127, 0, 0, 1].into(),
+            port: 0,
+            ip_recverr: false,
+            max_conns: 1,
+            idle_timeout_ms: 1,
+            reply_delay_ms: 0,
+        }
+    }
+
+    #[test]
+    fn forward_needs_tcp_and_an_upstream() {
+        let up = Some(SocketAddr::from(([127, 0, 0, 1], 9)));
+        assert_eq!(config(Proto::Tcp, Mode::Forward, up).check(), Ok(()));
+        assert_eq!(config(Proto::Udp, Mode::Echo, None).check(), Ok(()));
+        assert_eq!(
+            config(Proto::Udp, Mode::Forward, up).check(),
+            Err(ServeConfigError::ForwardIsTcpOnly)
+        );
+        assert_eq!(
+            config(Proto::Tcp, Mode::Forward, None).check(),
+            Err(ServeConfigError::ForwardNeedsUpstream)
+        );
     }
 }
