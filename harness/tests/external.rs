@@ -335,7 +335,9 @@ fn target_addr_udp_dead_server_is_crashed_by_a_refused_probe() {
         return;
     };
     if netrepro_sys::platform::under_wine() {
-        println!("SKIP: Wine never reports the ICMP port unreachable (docs/os.md, Windows under Wine)");
+        println!(
+            "SKIP: Wine never reports the ICMP port unreachable (docs/os.md, Windows under Wine)"
+        );
         return;
     }
     let echo = "import socket\n\
