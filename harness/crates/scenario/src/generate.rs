@@ -4,7 +4,7 @@
 //! takes well under a second on a healthy server. Shrinking removes steps
 //! and makes sizes and timeouts smaller.
 
-use crate::{
+use crate::model::{
     limits, Actor, ActorKind, Impl, ImplExpectations, Mode, Op, PartialExpectation, Payload, Proto,
     RecvMode, Scenario, ShutdownHow, Step, TargetSpec,
 };

@@ -7,22 +7,13 @@
 //! was swapped for a FIFO in between), checked again through the open
 //! handle, and read through a cap (in case it grew).
 
-use super::parse::ScenarioError;
+use crate::error::{unlocated, ScenarioError};
 use std::io::Read;
 use std::path::Path;
 
 /// Largest scenario file accepted: 1 MiB. The biggest catalog file is a few
 /// KiB; a scenario that needs more is better split.
 pub const MAX_SCENARIO_BYTES: u64 = 1024 * 1024;
-
-fn unlocated(path: &Path, message: String) -> ScenarioError {
-    ScenarioError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message,
-    }
-}
 
 /// Kind and size of one file's metadata, as an error if not acceptable.
 fn check(path: &Path, m: &std::fs::Metadata) -> Result<(), ScenarioError> {

@@ -5,7 +5,7 @@
 //! only ones a file can hold); a missing naive or hardened one is written
 //! as "unknown", a missing naive-seq one stays absent (it is optional).
 
-use super::model::*;
+use crate::model::*;
 use std::fmt::Write as _;
 
 /// A TOML string literal (escaped as TOML requires).

@@ -1,0 +1,273 @@
+//! One `[[steps]]` table: its op, the actor it runs on (none for the
+//! scenario-level ops), whether the op suits that actor and protocol,
+//! whether every key belongs to the op, its id and `parallel`.
+
+use super::ops::{op_keys, validate_op, OPS};
+use crate::error::line_col;
+use crate::model::{Actor, ActorKind, Proto, Step, TargetSpec};
+use crate::parse::actors::UPSTREAM;
+use crate::parse::check::{is_ident, verr, VErr, VResult};
+use crate::parse::raw::{RawStep, S};
+
+pub(super) fn validate_step(
+    src: &str,
+    raw: &S<RawStep>,
+    target: &TargetSpec,
+    actors: &[Actor],
+) -> VResult<Step> {
+    let r = raw.get_ref();
+    let span = raw.span();
+    let line_at = span.start;
+
+    let op_raw = r.op.as_ref().ok_or_else(|| VErr {
+        span: span.clone(),
+        message: format!("step is missing required key \"op\"; expected one of: {OPS}"),
+    })?;
+    let op_name = op_raw.get_ref().as_str();
+    if !OPS.split(", ").any(|o| o == op_name) {
+        return verr(
+            op_raw.span(),
+            format!("unknown op \"{op_name}\"; expected one of: {OPS}"),
+        );
+    }
+
+    let actor = step_actor(r, op_name, span.clone(), actors)?;
+    if let Some(a) = actor {
+        check_op_suits(a, target.proto, op_name, op_raw)?;
+    }
+    check_keys(r, op_name)?;
+    let op = validate_op(op_name, r, target.proto == Proto::Udp, op_raw.span(), span)?;
+
+    let id = match &r.id {
+        None => None,
+        Some(i) => {
+            if !is_ident(i.get_ref()) {
+                return verr(
+                    i.span(),
+                    format!(
+                        "invalid step id \"{}\"; expected lowercase letters, digits, '-' and '_'",
+                        i.get_ref()
+                    ),
+                );
+            }
+            Some(i.get_ref().clone())
+        }
+    };
+
+    let parallel = match (&r.parallel, actor) {
+        (None, _) => false,
+        (Some(p), Some(a)) if a.count > 1 => *p.get_ref(),
+        (Some(p), Some(a)) => {
+            return verr(
+                p.span(),
+                format!(
+                    "\"parallel\" applies to a step on a group (groups = {{ name = N }}); actor \"{}\" is a single {}",
+                    a.name,
+                    if a.kind == ActorKind::Upstream { "upstream" } else { "client" }
+                ),
+            )
+        }
+        (Some(p), None) => {
+            return verr(
+                p.span(),
+                format!("key \"parallel\" does not apply to op \"{op_name}\""),
+            )
+        }
+    };
+
+    Ok(Step {
+        id,
+        actor: actor.map(|a| a.name.clone()).unwrap_or_default(),
+        op,
+        parallel,
+        line: line_col(src, line_at).0,
+    })
+}
+
+/// The declared actor a step runs on: required, except for the
+/// scenario-level ops, which take none.
+fn step_actor<'a>(
+    r: &RawStep,
+    op_name: &str,
+    span: std::ops::Range<usize>,
+    actors: &'a [Actor],
+) -> VResult<Option<&'a Actor>> {
+    if matches!(op_name, "wait" | "pause" | "resume" | "probe") {
+        if let Some(a) = &r.actor {
+            let what = if op_name == "wait" {
+                "a scenario-level pause"
+            } else {
+                "a scenario-level op on the server under test"
+            };
+            return verr(
+                a.span(),
+                format!("op \"{op_name}\" is {what} and takes no actor"),
+            );
+        }
+        return Ok(None);
+    }
+    let a = r.actor.as_ref().ok_or_else(|| VErr {
+        span,
+        message: format!("step with op \"{op_name}\" is missing required key \"actor\""),
+    })?;
+    let name = a.get_ref();
+    match actors.iter().find(|x| x.name == *name) {
+        Some(x) => Ok(Some(x)),
+        None if name == UPSTREAM => verr(
+            a.span(),
+            "actor \"upstream\" exists only in forward mode (target.mode = \"forward\")",
+        ),
+        None => {
+            let list: Vec<&str> = actors.iter().map(|x| x.name.as_str()).collect();
+            let list = if list.is_empty() {
+                "(none)".to_owned()
+            } else {
+                list.join(", ")
+            };
+            verr(
+                a.span(),
+                format!(
+                    "step uses actor \"{name}\", which is not declared; declared actors: {list}"
+                ),
+            )
+        }
+    }
+}
+
+/// Is the op valid for this actor / proto?
+fn check_op_suits(a: &Actor, proto: Proto, op_name: &str, op_raw: &S<String>) -> VResult<()> {
+    let (allowed, who): (&[&str], &str) = match (a.kind, proto) {
+        (ActorKind::Upstream, _) => (
+            &["accept", "send", "recv", "shutdown", "close", "abort"],
+            "the upstream actor",
+        ),
+        (ActorKind::Client, Proto::Udp) => (
+            &["bind", "connect", "send", "recv", "close"],
+            "a UDP client",
+        ),
+        (ActorKind::Client, Proto::Tcp) => (
+            &["connect", "send", "recv", "shutdown", "close", "abort"],
+            "a TCP client",
+        ),
+    };
+    if !allowed.contains(&op_name) {
+        return verr(
+            op_raw.span(),
+            format!(
+                "op \"{op_name}\" is not valid for {who} (actor \"{}\"); expected one of: {}",
+                a.name,
+                allowed.join(", ")
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Keys that do not belong to this op.
+fn check_keys(r: &RawStep, op_name: &str) -> VResult<()> {
+    let allowed = op_keys(op_name);
+    for (key, s) in r.op_key_spans() {
+        if let Some(s) = s {
+            if !allowed.contains(&key) {
+                let takes = if allowed.is_empty() {
+                    "no other keys".to_owned()
+                } else {
+                    format!("only {}", allowed.join(", "))
+                };
+                return verr(
+                    s,
+                    format!("key \"{key}\" does not apply to op \"{op_name}\"; \"{op_name}\" takes {takes} (besides actor, op, id)"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::test_support::{assert_located, with_head, with_udp_head};
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::unknown_op(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume, probe")]
+    #[case::missing_op(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\n"),
+        6,
+        1,
+        "missing required key \"op\""
+    )]
+    #[case::undeclared_actor(
+        with_head("actors = [\"a\", \"b\"]\n[[steps]]\nactor = \"c\"\nop = \"connect\"\n"),
+        7,
+        9,
+        "step uses actor \"c\", which is not declared; declared actors: a, b"
+    )]
+    #[case::op_invalid_for_udp(
+        with_udp_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abort\"\n"),
+        8,
+        6,
+        "op \"abort\" is not valid for a UDP client"
+    )]
+    #[case::bind_invalid_for_tcp(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"bind\"\n"),
+        8,
+        6,
+        "not valid for a TCP client"
+    )]
+    #[case::upstream_outside_forward(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"upstream\"\nop = \"accept\"\n"),
+        7,
+        9,
+        "exists only in forward mode"
+    )]
+    #[case::key_not_for_op(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\nhow = \"write\"\n"), 10, 7, "key \"how\" does not apply to op \"send\"")]
+    #[case::wait_with_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"wait\"\nms = 5\n"),
+        7,
+        9,
+        "takes no actor"
+    )]
+    #[case::probe_with_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"probe\"\n"),
+        7,
+        9,
+        "op \"probe\" is a scenario-level op on the server under test and takes no actor"
+    )]
+    #[case::pause_with_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"pause\"\n"),
+        7,
+        9,
+        "op \"pause\" is a scenario-level op on the server under test and takes no actor"
+    )]
+    #[case::resume_with_key(
+        with_head("[[steps]]\nop = \"resume\"\nms = 5\n"),
+        7,
+        6,
+        "key \"ms\" does not apply to op \"resume\""
+    )]
+    #[case::parallel_on_single_actor(
+        with_head(
+            "actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nparallel = true\n"
+        ),
+        9,
+        12,
+        "\"parallel\" applies to a step on a group"
+    )]
+    #[case::parallel_on_wait(
+        with_head("[[steps]]\nop = \"wait\"\nms = 5\nparallel = true\n"),
+        8,
+        12,
+        "key \"parallel\" does not apply to op \"wait\""
+    )]
+    fn bad_input_is_located(
+        #[case] src: String,
+        #[case] line: usize,
+        #[case] column: usize,
+        #[case] phrase: &str,
+    ) {
+        assert_located(&src, line, column, phrase);
+    }
+}
