@@ -4,7 +4,7 @@
 //! a [`netrepro_runner::ExternalTarget`]; see
 //! `runner::external` for what happens next.
 
-use netrepro_runner::external::{loopback_rule, target_mode};
+use netrepro_runner::external::{loopback_rule, target_mode, AddrOrigin, ModeError, NotLoopback};
 use netrepro_runner::probe::{ProbeExpect, ProbeSpec};
 use netrepro_runner::{ExternalKind, ExternalTarget};
 use netrepro_scenario::{Mode, Proto, Scenario, Verdict};
@@ -57,14 +57,12 @@ pub enum ExternalArgsError {
     UnbalancedQuotes(String),
     #[error("--expect, --probe-send, --probe-expect, --allow-remote and --mode need --target-cmd or --target-addr")]
     NoTarget,
-    /// A non-loopback `--target-addr` without `--allow-remote`
-    /// (`runner::external::loopback_rule`'s message).
-    #[error("{0}")]
-    NotLoopback(String),
-    /// `--mode` against what `--target-cmd` can be
-    /// (`runner::external::target_mode`'s message).
-    #[error("{0}")]
-    Mode(String),
+    /// A non-loopback `--target-addr` without `--allow-remote`.
+    #[error(transparent)]
+    NotLoopback(#[from] NotLoopback),
+    /// `--mode` against what the target can be.
+    #[error(transparent)]
+    Mode(#[from] ModeError),
 }
 
 fn unescape(s: &str) -> Vec<u8> {
@@ -87,8 +85,7 @@ impl ExternalArgs {
                 ExternalKind::Cmd(c.clone())
             }
             (None, Some(a)) => {
-                loopback_rule(a, self.allow_remote, "--target-addr")
-                    .map_err(ExternalArgsError::NotLoopback)?;
+                loopback_rule(a, self.allow_remote, AddrOrigin::TargetAddr)?;
                 ExternalKind::Addr(a)
             }
             (None, None) => {
@@ -103,7 +100,7 @@ impl ExternalArgs {
                 return Ok(None);
             }
         };
-        let mode = target_mode(&kind, self.mode).map_err(ExternalArgsError::Mode)?;
+        let mode = target_mode(&kind, self.mode)?;
         let probe = ProbeSpec {
             send: self.probe_send.as_deref().map(unescape),
             expect: match self.probe_expect.as_deref() {
@@ -158,10 +155,13 @@ mod tests {
 
     #[test]
     fn remote_addresses_need_an_explicit_override() {
-        assert!(matches!(
+        assert_eq!(
             refused(&["--target-addr", "192.0.2.1:80"]),
-            Refused::Target(ExternalArgsError::NotLoopback(_))
-        ));
+            Refused::Target(ExternalArgsError::NotLoopback(NotLoopback {
+                origin: AddrOrigin::TargetAddr,
+                addr: "192.0.2.1:80".parse().unwrap(),
+            }))
+        );
         assert!(parse(&["--target-addr", "192.0.2.1:80", "--allow-remote"])
             .unwrap()
             .is_some());
@@ -212,14 +212,18 @@ mod tests {
             Refused::Target(ExternalArgsError::EmptyCommand)
         );
         // {upstream} makes it a forwarder; an address is an echo server.
-        assert!(matches!(
+        assert_eq!(
             refused(&["--target-cmd", "f {port} {upstream}", "--mode", "echo"]),
-            Refused::Target(ExternalArgsError::Mode(_))
-        ));
-        assert!(matches!(
+            Refused::Target(ExternalArgsError::Mode(ModeError::EchoWithUpstream))
+        );
+        assert_eq!(
             refused(&["--target-addr", "127.0.0.1:1", "--mode", "forward"]),
-            Refused::Target(ExternalArgsError::Mode(_))
-        ));
+            Refused::Target(ExternalArgsError::Mode(ModeError::ForwardAddr))
+        );
+        assert_eq!(
+            refused(&["--target-cmd", "f {port}", "--mode", "forward"]),
+            Refused::Target(ExternalArgsError::Mode(ModeError::ForwardWithoutUpstream))
+        );
     }
 
     #[test]

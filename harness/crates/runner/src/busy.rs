@@ -9,7 +9,7 @@
 //! alone elsewhere. A window below the threshold ends the check (quiet); a
 //! server above it in every window is busy.
 
-use super::external::Live;
+use crate::live::Live;
 use netrepro_observe::ResourceSample;
 use std::time::Duration;
 use tokio::time::Instant;

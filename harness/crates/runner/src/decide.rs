@@ -1,14 +1,88 @@
-//! The verdict of a server that did not serve the probe: gone (`crashed`),
-//! silent (`hung`: the probe timed out) or turning new clients away
-//! (`rejecting`: the probe was refused, reset, closed or answered wrongly
-//! before its timeout). A dying process (e.g. a JVM whose accept thread
-//! died while other threads finish) gets a bounded grace to exit first, so
-//! a crash is not reported as a hang.
+//! Where the verdict is decided, from the evidence the stages gathered
+//! ([`Evidence`]): `crashed` when the process exited (at any stage, or the
+//! attached server no longer listens); `hung` when a `probe` step went
+//! unserved while the scenario's clients were open; for an end-of-run probe
+//! that was not served, silent (`hung`: the probe timed out) or turning new
+//! clients away (`rejecting`: the probe was refused, reset, closed or
+//! answered wrongly before its timeout); otherwise `leaked` when resources
+//! did not come back, `busy` when the process kept burning CPU, else
+//! `survived`.
+//!
+//! [`decided`] says when the evidence so far already decides, so the
+//! runner does not settle or measure a server that is gone or unserved. A
+//! dying process (e.g. a JVM whose accept thread died while other threads
+//! finish) gets a bounded grace to exit first ([`grace`]), so a crash is not
+//! reported as a hang.
 
-use super::probe::{self, ProbeResult};
+use crate::probe::{self, ProbeResult};
+use crate::settle;
 use netrepro_observe::{ExitInfo, StepOutcome};
 use netrepro_scenario::{Proto, Verdict};
 use std::time::Duration;
+
+/// What the stages observed, in the order they observe it. Fields of a
+/// stage that did not run stay at their default.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub proto: Proto,
+    /// The server is someone else's process (`--target-addr`).
+    pub attached: bool,
+    /// The process's exit, seen at any stage.
+    pub exit: Option<ExitInfo>,
+    /// A `probe` step was not served while the scenario's clients were open.
+    pub step_unserved: bool,
+    /// The end-of-run probe, after the clients closed.
+    pub probe: Option<ProbeResult>,
+    /// How the wait for resources to come back ended.
+    pub settled: Option<settle::Outcome>,
+    /// The process tree kept a core busy after the scenario ended.
+    pub busy: Option<bool>,
+}
+
+impl Evidence {
+    /// Nothing observed yet about a server of `proto`.
+    pub fn new(proto: Proto, attached: bool) -> Evidence {
+        Evidence {
+            proto,
+            attached,
+            exit: None,
+            step_unserved: false,
+            probe: None,
+            settled: None,
+            busy: None,
+        }
+    }
+}
+
+/// The verdict the evidence already decides, if any: a server that is gone
+/// or did not serve is not settled or measured further.
+pub fn decided(e: &Evidence) -> Option<Verdict> {
+    if e.exit.is_some() {
+        return Some(Verdict::Crashed);
+    }
+    if e.step_unserved {
+        // Judged with the clients still open, as the step asked; a second
+        // probe after they closed would only hide it.
+        return Some(Verdict::Hung);
+    }
+    e.probe
+        .as_ref()
+        .filter(|p| !p.served)
+        .map(|p| unserved(e.proto, e.attached, None, p))
+}
+
+/// The verdict.
+pub fn verdict(e: &Evidence) -> Verdict {
+    if let Some(v) = decided(e) {
+        v
+    } else if e.settled.is_some_and(settle::Outcome::leaked) {
+        Verdict::Leaked
+    } else if e.busy == Some(true) {
+        Verdict::Busy
+    } else {
+        Verdict::Survived
+    }
+}
 
 /// How long an unserved server may take to exit, counted from the start of
 /// the probe: a probe that failed at once waits as long as one that timed
@@ -99,6 +173,50 @@ mod tests {
             unserved(Proto::Tcp, false, Some(&exit), &timeout),
             Verdict::Crashed
         );
+    }
+
+    #[test]
+    fn the_verdict_follows_the_stages_in_order() {
+        let served = ProbeResult {
+            served: true,
+            outcome: StepOutcome::Ok { bytes: 5 },
+            elapsed_ms: 1,
+        };
+        let alive = || {
+            let mut e = Evidence::new(Proto::Tcp, false);
+            e.probe = Some(served.clone());
+            e
+        };
+        // Served and nothing else known: not decided yet, survived.
+        assert_eq!(decided(&alive()), None);
+        assert_eq!(verdict(&alive()), Verdict::Survived);
+        let mut e = alive();
+        e.settled = Some(settle::Outcome::Settled);
+        e.busy = Some(false);
+        assert_eq!(verdict(&e), Verdict::Survived);
+        e.busy = Some(true);
+        assert_eq!(verdict(&e), Verdict::Busy);
+        // A leak outranks busy; an exit outranks everything.
+        e.settled = Some(settle::Outcome::Stable);
+        assert_eq!(verdict(&e), Verdict::Leaked);
+        e.settled = Some(settle::Outcome::TimedOut);
+        assert_eq!(verdict(&e), Verdict::Leaked);
+        e.exit = Some(ExitInfo {
+            code: None,
+            signal: Some(9),
+        });
+        assert_eq!(decided(&e), Some(Verdict::Crashed));
+        assert_eq!(verdict(&e), Verdict::Crashed);
+        // An unserved probe step is hung, whatever came after.
+        let mut e = Evidence::new(Proto::Udp, false);
+        e.step_unserved = true;
+        assert_eq!(decided(&e), Some(Verdict::Hung));
+        // An unserved end-of-run probe decides as `unserved` does.
+        let mut e = Evidence::new(Proto::Tcp, true);
+        e.probe = Some(probe(failed(ErrorClass::Refused), 1));
+        assert_eq!(decided(&e), Some(Verdict::Crashed));
+        e.attached = false;
+        assert_eq!(decided(&e), Some(Verdict::Rejecting));
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! Compare what was observed with what a scenario expects, and say how they
-//! differ in lines a person can read. Matching is on outcome kinds, portable
-//! error classes and OS error names; never on message text.
+//! The check against the scenario's expectation (after the verdict is
+//! decided, `decide`): compare what was observed with what a scenario
+//! expects, and say how they differ in lines a person can read. Matching is
+//! on outcome kinds, portable error classes and OS error names; never on
+//! message text.
 
+use crate::cut_short;
 use netrepro_observe::{ServerEvent, StepOutcome, StepRecord};
+use netrepro_report::CutShort;
 use netrepro_scenario::{Expectation, Verdict};
 use netrepro_sys::errors::{ErrorClass, ObservedError};
 
@@ -58,6 +62,24 @@ pub fn describe(outcome: &StepOutcome) -> String {
         }
         StepOutcome::Skipped { reason } => format!("skipped: {reason}"),
     }
+}
+
+/// The check of a finished run against its expectation: every line of
+/// [`diff`], and one more when the scenario's deadline cut the run short
+/// (`cut`) and the expectation names a verdict without anticipating the cut
+/// (see `cut_short`). Empty = pass.
+pub fn check(
+    expect: &Expectation,
+    verdict: Verdict,
+    steps: &[StepRecord],
+    events: &[ServerEvent],
+    cut: Option<&CutShort>,
+) -> Vec<String> {
+    let mut out = diff(expect, verdict, steps, events);
+    if let Some(c) = cut.filter(|_| !expect.server.is_empty() && !cut_short::anticipated(expect)) {
+        out.push(cut_short::diff_line(c));
+    }
+    out
 }
 
 /// Every way the observation differs from the expectation; empty = pass.

@@ -1,36 +1,19 @@
 //! External targets: the user's own server, started from a command line
 //! (`run --target-cmd 'python3 server.py --port {port}'`) or already running
-//! (`--target-addr 127.0.0.1:9000`).
-//!
-//! A `--target-cmd` program goes through the same [`RunningTarget`] as the
-//! built-in servers (process group, stderr JSON events, resource sampling,
-//! exit detection, kill). Readiness: a `LISTENING <addr>` line if it prints
-//! one; otherwise, if the command contains `{port}`, TCP: the port accepts a
-//! connection, UDP: the port answers the probe. Without `{port}` only the
-//! `LISTENING` line can make it ready. All bounded by the ready timeout.
-//! In forward mode the readiness connections are kept and finished before
-//! the scenario starts (`quiesce`): nothing readiness relayed to the
-//! upstream listener can reach the scenario's `upstream accept`.
+//! (`--target-addr 127.0.0.1:9000`). This module says what such a target is
+//! and which rules apply to it (its mode, loopback only, the scenarios it
+//! skips, the notes on what netrepro cannot do to it); starting a
+//! `--target-cmd` program is `start::command`.
 //!
 //! A `--target-addr` server is not ours: no resources, no exit status; a
 //! probe that is refused counts as crashed, one that times out as hung, and
 //! the result says so in its notes.
 
-use super::probe::{self, ProbeSpec};
-use super::quiesce;
-use super::RunConfig;
-use crate::subject::{ReadyPoll, RunningTarget, TargetCommand};
-use netrepro_observe::{ExitInfo, ResourceSample, ServerEvent, TargetOutput};
+use crate::probe::ProbeSpec;
 use netrepro_report::{ExternalKindName, ExternalTargetInfo};
-use netrepro_scenario::{Mode, Proto, Scenario, ServerOptions, Verdict};
+use netrepro_scenario::{Mode, Scenario, ServerOptions, Verdict};
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::net::TcpListener;
-
-/// How long one readiness check may take.
-const READY_CHECK_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Where the external server comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,12 +40,26 @@ pub struct ExternalTarget {
     pub mode: Mode,
 }
 
+/// A `--mode` that contradicts what the external target can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ModeError {
+    /// `--mode echo` with a `--target-cmd` that takes `{upstream}`.
+    #[error("--mode echo, but --target-cmd has {{upstream}}, which only a forwarder takes")]
+    EchoWithUpstream,
+    /// `--mode forward` with `--target-addr`.
+    #[error("--mode forward needs --target-cmd with {{upstream}}: each run gives the forwarder its own upstream address")]
+    ForwardAddr,
+    /// `--mode forward` with a `--target-cmd` without `{upstream}`.
+    #[error("--mode forward: put {{upstream}} in --target-cmd where your forwarder takes its upstream address")]
+    ForwardWithoutUpstream,
+}
+
 /// The mode an external target runs in: `--mode` if given, else what the
 /// target can be. A `--target-cmd` is a forwarder exactly when it takes the
 /// upstream address (`{upstream}`), so that decides the default, and a
 /// `--mode` that contradicts it is a usage error. A `--target-addr` server
 /// cannot be told where its upstream is: echo only.
-pub fn target_mode(kind: &ExternalKind, given: Option<Mode>) -> Result<Mode, String> {
+pub fn target_mode(kind: &ExternalKind, given: Option<Mode>) -> Result<Mode, ModeError> {
     let can = match kind {
         ExternalKind::Cmd(c) if c.contains("{upstream}") => Mode::Forward,
         ExternalKind::Cmd(_) | ExternalKind::Addr(_) => Mode::Echo,
@@ -70,15 +67,9 @@ pub fn target_mode(kind: &ExternalKind, given: Option<Mode>) -> Result<Mode, Str
     match (given, can, kind) {
         (None, m, _) => Ok(m),
         (Some(g), m, _) if g == m => Ok(m),
-        (Some(_), Mode::Forward, _) => Err(
-            "--mode echo, but --target-cmd has {upstream}, which only a forwarder takes".into(),
-        ),
-        (Some(_), _, ExternalKind::Addr(_)) => Err(
-            "--mode forward needs --target-cmd with {upstream}: each run gives the forwarder its own upstream address".into(),
-        ),
-        (Some(_), _, ExternalKind::Cmd(_)) => Err(
-            "--mode forward: put {upstream} in --target-cmd where your forwarder takes its upstream address".into(),
-        ),
+        (Some(_), Mode::Forward, _) => Err(ModeError::EchoWithUpstream),
+        (Some(_), _, ExternalKind::Addr(_)) => Err(ModeError::ForwardAddr),
+        (Some(_), _, ExternalKind::Cmd(_)) => Err(ModeError::ForwardWithoutUpstream),
     }
 }
 
@@ -104,17 +95,54 @@ pub fn pause_skip(sc: &Scenario, ext: &ExternalTarget) -> Option<String> {
     })
 }
 
+/// Where an address checked by [`loopback_rule`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddrOrigin {
+    /// The user's `--target-addr`.
+    TargetAddr,
+    /// The `LISTENING <addr>` line of a started `--target-cmd` program.
+    Announced,
+}
+
+impl fmt::Display for AddrOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AddrOrigin::TargetAddr => "--target-addr",
+            AddrOrigin::Announced => "the target announced `LISTENING <addr>` with",
+        })
+    }
+}
+
+/// An address outside loopback without `--allow-remote`: the user's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{origin} {addr} is not a loopback address; netrepro sends traffic to loopback only unless you pass --allow-remote")]
+pub struct NotLoopback {
+    pub origin: AddrOrigin,
+    pub addr: SocketAddr,
+}
+
 /// The loopback rule, for `--target-addr` and for the address a
 /// `--target-cmd` program announces (`LISTENING <addr>`) alike: netrepro
-/// sends traffic to loopback only unless `--allow-remote`. `what` names the
-/// address in the error.
-pub fn loopback_rule(addr: SocketAddr, allow_remote: bool, what: &str) -> Result<(), String> {
+/// sends traffic to loopback only unless `--allow-remote`.
+pub fn loopback_rule(
+    addr: SocketAddr,
+    allow_remote: bool,
+    origin: AddrOrigin,
+) -> Result<(), NotLoopback> {
     if addr.ip().is_loopback() || allow_remote {
         return Ok(());
     }
-    Err(format!(
-        "{what} {addr} is not a loopback address; netrepro sends traffic to loopback only unless you pass --allow-remote"
-    ))
+    Err(NotLoopback { origin, addr })
+}
+
+/// Check the address a started `--target-cmd` program announced, before
+/// anything connects to it. The error is the user's input (exit code 2).
+pub fn check_announced(addr: SocketAddr, ext: &ExternalTarget) -> Result<(), NotLoopback> {
+    match ext.kind {
+        ExternalKind::Cmd(_) => loopback_rule(addr, ext.allow_remote, AddrOrigin::Announced),
+        // Checked when the flags were read.
+        ExternalKind::Addr(_) => Ok(()),
+    }
 }
 
 impl ExternalTarget {
@@ -129,232 +157,6 @@ impl ExternalTarget {
                 spec: a.to_string(),
             },
         }
-    }
-}
-
-/// Split `cmd` like a POSIX shell would (quotes, backslashes; no expansion)
-/// and substitute the placeholders. Errors are for the user.
-pub fn command_line(
-    cmd: &str,
-    listen: SocketAddr,
-    upstream: Option<SocketAddr>,
-) -> Result<Vec<String>, String> {
-    let words = shlex::split(cmd)
-        .ok_or_else(|| format!("cannot split --target-cmd {cmd:?}: unbalanced quotes"))?;
-    if words.is_empty() {
-        return Err("--target-cmd is empty".into());
-    }
-    if upstream.is_none() && cmd.contains("{upstream}") {
-        return Err(
-            "--target-cmd uses {upstream}, which exists only for mode = \"forward\" scenarios"
-                .into(),
-        );
-    }
-    let up = upstream.map(|u| u.to_string()).unwrap_or_default();
-    Ok(words
-        .into_iter()
-        .map(|w| {
-            w.replace("{port}", &listen.port().to_string())
-                .replace("{host}", &listen.ip().to_string())
-                .replace("{addr}", &listen.to_string())
-                .replace("{upstream}", &up)
-        })
-        .collect())
-}
-
-/// A loopback port that was free a moment ago (bound, read, released). The
-/// program binds it right after; another process taking it in between is a
-/// race we accept (it shows as "never listened" or a bind error on stderr).
-fn free_port(bind: &str, proto: Proto) -> Result<SocketAddr, String> {
-    let at = format!("{bind}:0")
-        .parse::<SocketAddr>()
-        .or_else(|_| format!("[{bind}]:0").parse::<SocketAddr>())
-        .map_err(|_| format!("bad bind address {bind:?}"))?;
-    let addr = match proto {
-        Proto::Tcp => std::net::TcpListener::bind(at).and_then(|l| l.local_addr()),
-        Proto::Udp => std::net::UdpSocket::bind(at).and_then(|s| s.local_addr()),
-    };
-    addr.map_err(|e| format!("cannot find a free port on {bind}: {e}"))
-}
-
-/// Readiness connections kept open for [`quiesce::drain_readiness`].
-type Held = Arc<Mutex<Vec<tokio::net::TcpStream>>>;
-
-/// Readiness without a `LISTENING` line, for a program told to use `addr`.
-/// With `hold` (forward mode), every connection that succeeds is kept there
-/// instead of closed, so what the forwarder relays of it can be finished
-/// before the scenario starts.
-fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec, hold: Option<Held>) -> ReadyPoll {
-    let spec = spec.clone();
-    match proto {
-        Proto::Tcp => ReadyPoll {
-            addr,
-            how: "accept a TCP connection",
-            check: Box::new(move || {
-                let hold = hold.clone();
-                Box::pin(async move {
-                    let c = tokio::time::timeout(
-                        READY_CHECK_TIMEOUT,
-                        tokio::net::TcpStream::connect(addr),
-                    )
-                    .await;
-                    match (c, hold) {
-                        // No await between the connect and this push: a
-                        // cancelled check cannot lose a connected stream.
-                        (Ok(Ok(s)), Some(h)) => {
-                            h.lock().unwrap_or_else(|e| e.into_inner()).push(s);
-                            true
-                        }
-                        (Ok(Ok(_)), None) => true,
-                        _ => false,
-                    }
-                })
-            }),
-        },
-        // UDP has no accept: the port is ready when it answers the probe.
-        Proto::Udp => ReadyPoll {
-            addr,
-            how: "answer the UDP probe",
-            check: Box::new(move || {
-                let spec = spec.clone();
-                Box::pin(async move {
-                    probe::probe_with(
-                        &spec,
-                        Proto::Udp,
-                        Mode::Echo,
-                        addr,
-                        None,
-                        READY_CHECK_TIMEOUT,
-                    )
-                    .await
-                    .served
-                })
-            }),
-        },
-    }
-}
-
-/// Check the address a started `--target-cmd` program announced, before
-/// anything connects to it. The error is the user's input (exit code 2).
-pub fn check_announced(addr: SocketAddr, ext: &ExternalTarget) -> Result<(), String> {
-    match ext.kind {
-        ExternalKind::Cmd(_) => loopback_rule(
-            addr,
-            ext.allow_remote,
-            "the target announced `LISTENING <addr>` with",
-        ),
-        // Checked when the flags were read.
-        ExternalKind::Addr(_) => Ok(()),
-    }
-}
-
-/// Start `--target-cmd` for `sc`. In forward mode (`upstream` given), the
-/// readiness connections the forwarder relayed to `upstream` are finished and
-/// the target has gone quiet before this returns (see [`quiesce`]).
-pub async fn spawn_cmd(
-    cmd: &str,
-    sc: &Scenario,
-    spec: &ProbeSpec,
-    upstream: Option<&TcpListener>,
-    cfg: &RunConfig,
-) -> Result<RunningTarget, String> {
-    let up_addr = upstream.and_then(|l| l.local_addr().ok());
-    let listen = free_port(&sc.target.bind, sc.target.proto)?;
-    let mut words = command_line(cmd, listen, up_addr)?;
-    let program = PathBuf::from(words.remove(0));
-    let tc = TargetCommand {
-        program,
-        args: words,
-        max_fds: sc.target.options.max_fds,
-    };
-    let held: Option<Held> = upstream.map(|_| Held::default());
-    let poll = cmd
-        .contains("{port}")
-        .then(|| ready_poll(sc.target.proto, listen, spec, held.clone()));
-    let target = RunningTarget::spawn_polling(&tc, cfg.ready_timeout, poll)
-        .await
-        .map_err(|e| format!("target did not start: {e}"))?;
-    if let (Some(listener), Some(held)) = (upstream, held) {
-        let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
-        if !held.is_empty() {
-            // On error `target` drops here: its process group is killed.
-            quiesce::drain_readiness(held, listener).await?;
-            quiesce::wait_quiet(|| target.sample("quiet")).await;
-        }
-    }
-    Ok(target)
-}
-
-/// What the runner needs from the scenario's server, whoever runs it.
-pub enum Live {
-    /// A child process (built-in server or `--target-cmd`).
-    Process(Box<RunningTarget>),
-    /// `--target-addr`: someone else's process.
-    Attached(SocketAddr),
-}
-
-impl Live {
-    /// What freezes the target's process tree for `pause` steps; `None`
-    /// for `--target-addr` (not our process: nothing to freeze).
-    pub fn pauser(&self) -> Option<crate::subject::Pauser> {
-        match self {
-            Live::Process(t) => Some(t.pauser()),
-            Live::Attached(_) => None,
-        }
-    }
-    pub fn addr(&self) -> SocketAddr {
-        match self {
-            Live::Process(t) => t.addr(),
-            Live::Attached(a) => *a,
-        }
-    }
-    pub fn sample(&self, label: &str) -> ResourceSample {
-        match self {
-            Live::Process(t) => t.sample(label),
-            Live::Attached(_) => ResourceSample {
-                label: label.to_string(),
-                ..Default::default()
-            },
-        }
-    }
-    pub fn try_exit(&mut self) -> Option<ExitInfo> {
-        match self {
-            Live::Process(t) => t.try_exit(),
-            Live::Attached(_) => None,
-        }
-    }
-    pub async fn wait_exit(&mut self, d: Duration) -> Option<ExitInfo> {
-        match self {
-            Live::Process(t) => t.wait_exit(d).await,
-            Live::Attached(_) => None,
-        }
-    }
-    pub async fn kill(&mut self) -> Option<ExitInfo> {
-        match self {
-            Live::Process(t) => t.kill().await,
-            Live::Attached(_) => None,
-        }
-    }
-    pub async fn settle_logs(&self, d: Duration) {
-        if let Live::Process(t) = self {
-            t.settle_logs(d).await;
-        }
-    }
-    pub fn events(&self) -> Vec<ServerEvent> {
-        match self {
-            Live::Process(t) => t.events(),
-            Live::Attached(_) => Vec::new(),
-        }
-    }
-    /// What the process wrote; `None` for someone else's process.
-    pub fn output(&self) -> Option<TargetOutput> {
-        match self {
-            Live::Process(t) => Some(t.output()),
-            Live::Attached(_) => None,
-        }
-    }
-    pub fn attached(&self) -> bool {
-        matches!(self, Live::Attached(_))
     }
 }
 
@@ -450,9 +252,18 @@ mod tests {
         assert_eq!(target_mode(&addr, None), Ok(Mode::Echo));
         assert_eq!(target_mode(&echo, Some(Mode::Echo)), Ok(Mode::Echo));
         assert_eq!(target_mode(&fwd, Some(Mode::Forward)), Ok(Mode::Forward));
-        assert!(target_mode(&echo, Some(Mode::Forward)).is_err());
-        assert!(target_mode(&fwd, Some(Mode::Echo)).is_err());
-        assert!(target_mode(&addr, Some(Mode::Forward)).is_err());
+        assert_eq!(
+            target_mode(&echo, Some(Mode::Forward)),
+            Err(ModeError::ForwardWithoutUpstream)
+        );
+        assert_eq!(
+            target_mode(&fwd, Some(Mode::Echo)),
+            Err(ModeError::EchoWithUpstream)
+        );
+        assert_eq!(
+            target_mode(&addr, Some(Mode::Forward)),
+            Err(ModeError::ForwardAddr)
+        );
     }
 
     #[test]

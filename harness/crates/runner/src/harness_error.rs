@@ -23,7 +23,7 @@ use netrepro_report::{ResultRecord, Status};
 use netrepro_scenario::{ActorKind, Op, Scenario};
 use netrepro_sys::errors::ErrorClass;
 
-use super::probe::ProbeResult;
+use crate::probe::ProbeResult;
 
 /// Descriptors the harness needs besides the scenario's sockets: the async
 /// runtime (epoll, its wake-up fd), stdio, the target's stdout/stderr pipes

@@ -3,7 +3,9 @@
 //! tables are stable whatever finishes first). Each run has its own server
 //! process, ports and sockets, so runs do not share state.
 
-use crate::{run_subject, RunConfig, Subject};
+use crate::config::RunConfig;
+use crate::plan::Subject;
+use crate::run::run_subject;
 use netrepro_report::ResultRecord;
 use netrepro_scenario::Scenario;
 use std::collections::BTreeMap;

@@ -1,24 +1,36 @@
-//! The runner: for one scenario x implementation, start the server under
-//! test ([`subject`]), run the client actors' steps ([`client`]), probe it
-//! ([`probe`]), decide the verdict ([`decide`]) and check it against the
-//! scenario's expectation ([`expect`]). [`run`] ties these together; [`jobs`]
-//! runs many of them.
+//! The runner: for one scenario x implementation, check it can run here
+//! ([`preflight`]), start the server under test ([`start`], a child process
+//! in [`subject`]), run the client actors' steps ([`client`]), probe it
+//! ([`end_probe`], [`probe`]), wait for its resources ([`settle`], [`busy`]),
+//! decide the verdict ([`decide`]), check it against the scenario's
+//! expectation ([`expect`]) and fill in the result ([`record`]). [`run`]
+//! ties these together; [`jobs`] runs many of them.
 
 pub mod busy;
 pub mod client;
+pub mod config;
 mod cut_short;
 pub mod decide;
+pub mod end_probe;
 pub mod expect;
 pub mod external;
-mod family;
+pub mod family;
 pub mod harness_error;
 pub mod jobs;
+pub mod live;
+mod loopback;
 pub mod os_options;
+pub mod plan;
+pub mod preflight;
 pub mod probe;
 mod quiesce;
+pub mod record;
 pub mod run;
 pub mod settle;
+pub mod start;
 pub mod subject;
 
+pub use config::RunConfig;
 pub use external::{ExternalKind, ExternalTarget};
-pub use run::*;
+pub use plan::Subject;
+pub use run::{run_one, run_subject};

@@ -136,7 +136,7 @@ async fn attempt(
             }
         }
         Proto::Udp => {
-            let sock = match crate::client::udp_bind_for(server).await {
+            let sock = match crate::loopback::udp_socket_for(server).await {
                 Ok(s) => s,
                 Err(e) => return err(0, &e),
             };

@@ -34,6 +34,22 @@ pub const QUIET_LIMIT: Duration = Duration::from_secs(1);
 /// Largest amount read from one relayed readiness connection.
 const MAX_DRAIN: usize = 64 * 1024;
 
+/// The forwarder did not relay every readiness connection to the upstream
+/// listener in time: the user's forwarder, not the harness.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the forwarder did not relay netrepro's readiness connection to the upstream {upstream} within {limit:?} ({accepted} connection(s) accepted, {markers} of {want} readiness marker(s) arrived)")]
+pub struct NotRelayed {
+    /// The upstream listener's address ("listener" if it cannot tell).
+    pub upstream: String,
+    pub limit: Duration,
+    /// Relayed connections accepted on the upstream listener.
+    pub accepted: usize,
+    /// Readiness markers that arrived over them.
+    pub markers: usize,
+    /// Readiness connections that were made.
+    pub want: usize,
+}
+
 /// Read `s` to EOF (or error, or `deadline`); returns the bytes read (at
 /// most [`MAX_DRAIN`]) and whether EOF or an error ended it.
 async fn read_to_end(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>, bool) {
@@ -55,9 +71,12 @@ async fn read_to_end(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>, bool) {
 /// Finish the readiness connections `held` (client side, connected to the
 /// forwarder) and whatever the forwarder relayed of them to `upstream`.
 /// Every relayed connection is accepted, drained and closed before this
-/// returns. Errors are for the user: the forwarder did not relay a
+/// returns. The error is the user's: the forwarder did not relay a
 /// readiness connection within [`RELAY_LIMIT`].
-pub async fn drain_readiness(held: Vec<TcpStream>, upstream: &TcpListener) -> Result<(), String> {
+pub async fn drain_readiness(
+    held: Vec<TcpStream>,
+    upstream: &TcpListener,
+) -> Result<(), NotRelayed> {
     if held.is_empty() {
         return Ok(());
     }
@@ -116,13 +135,16 @@ pub async fn drain_readiness(held: Vec<TcpStream>, upstream: &TcpListener) -> Re
     while closing.join_next().await.is_some() {}
 
     if markers < want {
-        return Err(format!(
-            "the forwarder did not relay netrepro's readiness connection to the upstream {} within {RELAY_LIMIT:?} ({accepted} connection(s) accepted, {markers} of {want} readiness marker(s) arrived)",
-            upstream
+        return Err(NotRelayed {
+            upstream: upstream
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_else(|_| "listener".into()),
-        ));
+            limit: RELAY_LIMIT,
+            accepted,
+            markers,
+            want,
+        });
     }
     Ok(())
 }

@@ -19,8 +19,9 @@
 //! timers we do not know, so for it only the full window decides
 //! ([`Rule::Window`]).
 
-use super::external::Live;
+use crate::live::Live;
 use netrepro_observe::{FdKind, ResourceSample};
+use netrepro_scenario::Scenario;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -163,6 +164,45 @@ impl Outcome {
     pub fn leaked(self) -> bool {
         self != Outcome::Settled
     }
+}
+
+/// How long to wait for resources to settle: the built-in servers, whose
+/// only timer is the scenario's idle timeout, are judged as soon as their
+/// counters are stable past it; an external server gets the whole `window`.
+pub fn rule(sc: &Scenario, external: bool, window: Duration) -> Rule {
+    if external {
+        return Rule::Window(window);
+    }
+    let timer = Duration::from_millis(sc.target.options.idle_timeout_ms.unwrap_or(0));
+    Rule::Stable {
+        stable: STABLE_FOR + timer,
+        limit: window.max(timer + STABLE_FOR),
+    }
+}
+
+/// The result notes for a settled sample: what leaked (judged) and which
+/// other descriptors grew (information only).
+pub fn notes(base: &ResourceSample, settled: &ResourceSample, outcome: Outcome) -> Vec<String> {
+    let mut notes = Vec::new();
+    let grown = grown(base, settled);
+    if !grown.is_empty() {
+        notes.push(format!(
+            "leaked: {} ({})",
+            describe_growth(&grown, Counter::as_str),
+            match outcome {
+                Outcome::Stable => "unchanged for the stable period",
+                _ => "still there when the settle window ended",
+            }
+        ));
+    }
+    let info = fd_growth(base, settled);
+    if !info.is_empty() {
+        notes.push(format!(
+            "descriptors grew (information, not judged as a leak): {}",
+            describe_growth(&info, FdKind::as_str)
+        ));
+    }
+    notes
 }
 
 /// Poll the server's resources until they are back to `base`, or stay

@@ -7,6 +7,7 @@
 //! an expectation looks at is lost.
 
 use netrepro_observe::{RunAt, StepOutcome, StepRecord};
+use netrepro_scenario::Scenario;
 use std::collections::HashMap;
 
 /// What makes two runs of a step "the same outcome": everything the
@@ -93,6 +94,29 @@ pub fn merged_note(merged: u64, records: &[StepRecord]) -> Option<String> {
             records.len()
         )
     })
+}
+
+/// One line per repeated block for the report: how often it was asked to
+/// run and how many iterations started before the scenario ended.
+pub fn repeat_notes(sc: &Scenario, records: &[StepRecord]) -> Vec<String> {
+    sc.repeats
+        .iter()
+        .map(|r| {
+            let block = r.first..r.first + r.len;
+            let ran = records
+                .iter()
+                .filter(|x| block.contains(&x.index))
+                .filter(|x| !matches!(x.outcome, StepOutcome::Skipped { .. }))
+                .map(|x| x.last.map_or(x.iteration, |l| l.iteration.max(x.iteration)))
+                .max()
+                .unwrap_or(0);
+            let last = sc.steps[r.first + r.len - 1].line;
+            format!(
+                "repeat: the {} step(s) at lines {}-{last} ran {ran} of {} times",
+                r.len, sc.steps[r.first].line, r.times
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

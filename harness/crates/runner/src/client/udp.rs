@@ -3,7 +3,7 @@
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::RecvMode;
 use netrepro_sys::errors;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use tokio::net::UdpSocket;
 use tokio::time::{timeout_at, Instant};
 
@@ -18,14 +18,7 @@ fn error_outcome(bytes: usize, e: &std::io::Error) -> StepOutcome {
 }
 
 /// A UDP socket bound to the loopback address of `server`'s family.
-pub async fn bind(server: SocketAddr) -> std::io::Result<UdpSocket> {
-    let ip: IpAddr = if server.is_ipv6() {
-        Ipv6Addr::LOCALHOST.into()
-    } else {
-        Ipv4Addr::LOCALHOST.into()
-    };
-    UdpSocket::bind(SocketAddr::new(ip, 0)).await
-}
+pub use crate::loopback::udp_socket_for as bind;
 
 pub async fn send(sock: &UdpSocket, connected: bool, to: SocketAddr, data: &[u8]) -> StepOutcome {
     let r = if connected {

@@ -12,8 +12,8 @@
 
 use super::events::{cut, EventLog, MAX_EVENT_TEXT_BYTES};
 use netrepro_observe::{EventSource, ServerEvent};
-use netrepro_scenario::Os;
 use netrepro_sys::errors::ObservedError;
+use netrepro_sys::platform::Os;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -87,13 +87,13 @@ pub(crate) struct StderrState {
 }
 
 impl StderrState {
-    fn new(started: Instant) -> Self {
+    fn new(started: Instant, host: Os) -> Self {
         StderrState {
             events: EventLog::default(),
             lines: Tail::default(),
             last_text: None,
             started,
-            host: Os::current(),
+            host,
         }
     }
 
@@ -234,14 +234,19 @@ fn memchr(b: &[u8]) -> Option<usize> {
 }
 
 /// Drain `stderr` into events / plain lines until EOF; `started` is when the
-/// target started (the time base of events read from text).
-pub(crate) fn spawn_stderr_reader<R>(stderr: R, started: Instant) -> Collected<StderrState>
+/// target started (the time base of events read from text); `host` is the
+/// OS the target runs on, whose error codes its text spells.
+pub(crate) fn spawn_stderr_reader<R>(
+    stderr: R,
+    started: Instant,
+    host: Os,
+) -> Collected<StderrState>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     spawn_reader(
         BufReader::new(stderr),
-        StderrState::new(started),
+        StderrState::new(started, host),
         LineBuf::default(),
         StderrState::line,
     )
@@ -352,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn stderr_reader_splits_events_and_lines() {
         let data = b"hello\n{\"op\":\"accept\",\"raw\":24,\"name\":\"EMFILE\",\"class\":\"resource-exhausted\",\"fatal\":false,\"source\":\"text\"}\nbye".to_vec();
-        let c = spawn_stderr_reader(std::io::Cursor::new(data), Instant::now());
+        let c = spawn_stderr_reader(std::io::Cursor::new(data), Instant::now(), Os::current());
         assert!(c.wait_eof(Duration::from_secs(5)).await);
         let st = c.lock();
         assert_eq!(
@@ -366,15 +371,19 @@ mod tests {
         assert_eq!(ev[0].source, EventSource::Json);
     }
 
-    #[cfg(target_os = "linux")]
+    /// The events read from `data`, written by a server running on Linux
+    /// (whatever OS this test runs on: the codes are read as Linux's).
     async fn events_of(data: &[u8]) -> Vec<ServerEvent> {
-        let c = spawn_stderr_reader(std::io::Cursor::new(data.to_vec()), Instant::now());
+        let c = spawn_stderr_reader(
+            std::io::Cursor::new(data.to_vec()),
+            Instant::now(),
+            Os::Linux,
+        );
         assert!(c.wait_eof(Duration::from_secs(5)).await);
         let ev = c.lock().events.to_vec();
         ev
     }
 
-    #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_traceback_and_a_node_dump_become_one_text_event_each() {
         let py = b"Traceback (most recent call last):\n  File \"x.py\", line 3, in <module>\nConnectionResetError: [Errno 104] Connection reset by peer\n";

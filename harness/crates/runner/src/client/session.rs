@@ -1,0 +1,218 @@
+//! The sockets of every actor while a scenario runs ([`Session`]): one
+//! slot per group member, the upstream connections accepted in forward
+//! mode, and what `pause` / `resume` / `probe` steps act on. Running one
+//! member's step dispatches here (`exec`); the order the steps run in is
+//! `sequence`, one op on one socket is `step`. [`Session::release`] ends
+//! the scenario's side of every connection.
+
+use super::step::{exec_slot, skipped, wait, Ctx, Sock};
+use crate::probe::ProbeSpec;
+use netrepro_observe::StepOutcome;
+use netrepro_scenario::{ActorKind, Op, Proto, Scenario, Step};
+use netrepro_sys::process::pause::Pauser;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+/// The sockets of every actor while a scenario runs. Dropping it closes them.
+pub struct Session {
+    server: SocketAddr,
+    proto: Proto,
+    upstream: Option<Arc<TcpListener>>,
+    /// actor name -> one socket slot per group member.
+    pub(super) socks: BTreeMap<String, Vec<Sock>>,
+    kinds: BTreeMap<String, ActorKind>,
+    /// Earlier upstream connections, kept open like an idle real upstream would.
+    pub(super) retired: Vec<TcpStream>,
+    /// Upstream connections after `release`; aborted when the session drops.
+    drains: tokio::task::JoinSet<()>,
+    /// The scenario's `timeout_ms` kept steps from running.
+    pub(super) deadline_reached: bool,
+    /// Freezes the server's tree for `pause` steps (`None`: not our process).
+    pub(super) pauser: Option<Pauser>,
+    /// The last `run` ended with the server paused (and resumed it).
+    pub(super) resumed_at_end: bool,
+    /// What a `probe` step sends and expects, and how long it waits.
+    probe: (ProbeSpec, Duration),
+    mode: netrepro_scenario::Mode,
+    /// A `probe` step was not served.
+    probe_unserved: bool,
+}
+
+/// Bound on how long a released upstream connection waits for EOF.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+async fn drain_then_close(mut stream: TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 16 * 1024];
+    let _ = tokio::time::timeout(DRAIN_LIMIT, async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+impl Session {
+    pub fn new(
+        scenario: &Scenario,
+        server: SocketAddr,
+        upstream: Option<Arc<TcpListener>>,
+    ) -> Session {
+        let mut socks = BTreeMap::new();
+        let mut kinds = BTreeMap::new();
+        for a in &scenario.actors {
+            socks.insert(a.name.clone(), (0..a.count).map(|_| Sock::None).collect());
+            kinds.insert(a.name.clone(), a.kind);
+        }
+        Session {
+            server,
+            proto: scenario.target.proto,
+            upstream,
+            socks,
+            kinds,
+            retired: Vec::new(),
+            drains: tokio::task::JoinSet::new(),
+            deadline_reached: false,
+            pauser: None,
+            resumed_at_end: false,
+            probe: (ProbeSpec::default(), Duration::from_secs(2)),
+            mode: scenario.target.mode,
+            probe_unserved: false,
+        }
+    }
+
+    /// What `probe` steps send and expect, and how long they wait (the
+    /// runner's end-of-run probe settings).
+    pub fn set_probe(&mut self, spec: ProbeSpec, limit: Duration) {
+        self.probe = (spec, limit);
+    }
+
+    /// Whether a `probe` step went unserved (the server did not serve a new
+    /// client while the scenario's clients were open).
+    pub fn probe_unserved(&self) -> bool {
+        self.probe_unserved
+    }
+
+    /// What `pause` / `resume` steps act on; without one (`--target-addr`)
+    /// they are skipped with the reason.
+    pub fn set_pauser(&mut self, pauser: Option<Pauser>) {
+        self.pauser = pauser;
+    }
+
+    /// Whether the server is frozen now. Always false once
+    /// [`run`](Self::run) has returned.
+    pub fn server_paused(&self) -> bool {
+        self.pauser.as_ref().is_some_and(Pauser::is_paused)
+    }
+
+    /// Whether the last [`run`](Self::run) ended with the server paused (a
+    /// scenario without a final `resume`, or one cut short): it was resumed
+    /// before `run` returned.
+    pub fn resumed_at_end(&self) -> bool {
+        self.resumed_at_end
+    }
+
+    /// Whether the scenario's overall timeout kept steps (or iterations of
+    /// a repeated block) of the last [`run`](Self::run) from running. A step
+    /// that ran and was only bounded by the deadline does not count.
+    pub fn deadline_reached(&self) -> bool {
+        self.deadline_reached
+    }
+
+    /// End of the scenario: close every client socket that is still open,
+    /// and turn the upstream's connections into what a real idle upstream
+    /// is: blocked in a read, closing when it sees EOF (or an error), never
+    /// closing an idle connection on its own. Whatever the server still holds
+    /// after that is its own doing.
+    pub fn release(&mut self) {
+        for (name, slots) in self.socks.iter_mut() {
+            let is_upstream = self.kinds.get(name) == Some(&ActorKind::Upstream);
+            for s in slots.iter_mut() {
+                match std::mem::replace(s, Sock::None) {
+                    Sock::Tcp(stream) if is_upstream => self.retired.push(stream),
+                    _ => {}
+                }
+            }
+        }
+        for stream in self.retired.drain(..) {
+            self.drains.spawn(drain_then_close(stream));
+        }
+    }
+
+    pub(super) fn ctx(&self, actor: &str) -> Ctx {
+        Ctx {
+            server: self.server,
+            proto: self.proto,
+            upstream: self.upstream.clone(),
+            kind: self.kinds.get(actor).copied().unwrap_or(ActorKind::Client),
+        }
+    }
+
+    pub(super) async fn exec(
+        &mut self,
+        step: &Step,
+        member: u32,
+        scenario_deadline: Instant,
+    ) -> StepOutcome {
+        if matches!(step.op, Op::Pause | Op::Resume) {
+            return self.pause_op(&step.op);
+        }
+        if step.op == Op::Probe {
+            return self.probe_op().await;
+        }
+        let ctx = self.ctx(&step.actor);
+        let Some(slot) = self
+            .socks
+            .get_mut(&step.actor)
+            .and_then(|v| v.get_mut(member as usize))
+        else {
+            if let Op::Wait { ms } = step.op {
+                return wait(ms, scenario_deadline).await;
+            }
+            return skipped(format!("unknown actor {:?}", step.actor));
+        };
+        let (outcome, retired) = exec_slot(&ctx, slot, step, member, scenario_deadline).await;
+        self.retired.extend(retired);
+        outcome
+    }
+
+    /// `probe`: the end-of-run probe, now, with the scenario's sockets open.
+    async fn probe_op(&mut self) -> StepOutcome {
+        let (spec, limit) = &self.probe;
+        let p = crate::probe::probe_with(
+            spec,
+            self.proto,
+            self.mode,
+            self.server,
+            self.upstream.clone(),
+            *limit,
+        )
+        .await;
+        if !p.served {
+            self.probe_unserved = true;
+        }
+        p.outcome
+    }
+
+    /// `pause` / `resume` on the server's process tree.
+    fn pause_op(&mut self, op: &Op) -> StepOutcome {
+        let Some(p) = self.pauser.as_mut() else {
+            return skipped(
+                "the server is not netrepro's process (--target-addr): it cannot be paused"
+                    .to_string(),
+            );
+        };
+        if *op == Op::Pause {
+            p.pause();
+        } else {
+            p.resume();
+        }
+        StepOutcome::Ok { bytes: 0 }
+    }
+}

@@ -1,0 +1,202 @@
+//! Where one step runs: one op (connect, send, recv, shutdown, close,
+//! abort, bind, accept, wait) of one actor's group member, on that member's
+//! socket slot, bounded by its own timeout and the scenario's deadline.
+//! Returns the outcome as observed; errors are classified by
+//! `netrepro_sys::errors`, never by message text. `pause`, `resume` and
+//! `probe` act on the server, not on a socket: see `session`.
+
+use super::payload;
+use super::{tcp, udp};
+use netrepro_observe::StepOutcome;
+use netrepro_scenario::{ActorKind, Op, Proto, Step};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::time::Instant;
+
+/// Bound for a TCP connect or an upstream accept.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Bound for one send (a peer that stops reading blocks a large send).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One group member's socket.
+pub(super) enum Sock {
+    None,
+    Tcp(TcpStream),
+    Udp { sock: UdpSocket, connected: bool },
+}
+
+/// What an op needs besides its own socket.
+#[derive(Clone)]
+pub(super) struct Ctx {
+    pub(super) server: SocketAddr,
+    pub(super) proto: Proto,
+    pub(super) upstream: Option<Arc<TcpListener>>,
+    pub(super) kind: ActorKind,
+}
+
+pub(super) async fn wait(ms: u64, scenario_deadline: Instant) -> StepOutcome {
+    let until = (Instant::now() + Duration::from_millis(ms)).min(scenario_deadline);
+    tokio::time::sleep_until(until).await;
+    StepOutcome::Ok { bytes: 0 }
+}
+
+/// Run one op of one actor (member) on its socket slot. Returns the outcome
+/// and, for an upstream `accept`, the connection it replaced (kept open).
+pub(super) async fn exec_slot(
+    ctx: &Ctx,
+    slot: &mut Sock,
+    step: &Step,
+    member: u32,
+    scenario_deadline: Instant,
+) -> (StepOutcome, Option<TcpStream>) {
+    let bounded = |d: Duration| (Instant::now() + d).min(scenario_deadline);
+    let (server, proto, kind) = (ctx.server, ctx.proto, ctx.kind);
+    let salt = salt(&step.actor, member);
+    let outcome = match (&step.op, kind, proto) {
+        (Op::Wait { ms }, _, _) => wait(*ms, scenario_deadline).await,
+        (Op::Accept, ActorKind::Upstream, _) => {
+            let Some(listener) = &ctx.upstream else {
+                return (
+                    skipped("no upstream listener (not forward mode)".into()),
+                    None,
+                );
+            };
+            match tcp::accept(listener, bounded(CONNECT_TIMEOUT)).await {
+                Ok(s) => {
+                    let old = match std::mem::replace(slot, Sock::Tcp(s)) {
+                        Sock::Tcp(old) => Some(old),
+                        _ => None,
+                    };
+                    return (StepOutcome::Ok { bytes: 0 }, old);
+                }
+                Err(o) => o,
+            }
+        }
+        (Op::Connect { timeout_ms }, ActorKind::Client, Proto::Tcp) => {
+            let limit = timeout_ms.map_or(CONNECT_TIMEOUT, Duration::from_millis);
+            match tcp::connect(server, bounded(limit)).await {
+                Ok(s) => {
+                    *slot = Sock::Tcp(s);
+                    StepOutcome::Ok { bytes: 0 }
+                }
+                Err(o) => {
+                    *slot = Sock::None;
+                    o
+                }
+            }
+        }
+        (Op::Bind, _, Proto::Udp) => match udp::bind(server).await {
+            Ok(sock) => {
+                *slot = Sock::Udp {
+                    sock,
+                    connected: false,
+                };
+                StepOutcome::Ok { bytes: 0 }
+            }
+            Err(e) => io_error(&e),
+        },
+        (Op::Connect { .. }, _, Proto::Udp) => {
+            if let Err(o) = ensure_udp(slot, server).await {
+                return (o, None);
+            }
+            let Sock::Udp { sock, connected } = slot else {
+                unreachable!()
+            };
+            match sock.connect(server).await {
+                Ok(()) => {
+                    *connected = true;
+                    StepOutcome::Ok { bytes: 0 }
+                }
+                Err(e) => io_error(&e),
+            }
+        }
+        (
+            Op::Send {
+                payload,
+                timeout_ms,
+            },
+            _,
+            _,
+        ) => {
+            let data = payload::Data::of(payload, salt);
+            if proto == Proto::Udp && kind == ActorKind::Client {
+                if let Err(o) = ensure_udp(slot, server).await {
+                    return (o, None);
+                }
+            }
+            let limit = timeout_ms.map_or(SEND_TIMEOUT, Duration::from_millis);
+            match slot {
+                Sock::Tcp(s) => tcp::send(s, data, bounded(limit)).await,
+                Sock::Udp { sock, connected } => match data.whole() {
+                    Some(d) => udp::send(sock, *connected, server, d).await,
+                    None => skipped(format!(
+                        "a {}-byte datagram is larger than any UDP datagram",
+                        data.len()
+                    )),
+                },
+                Sock::None => no_socket(&step.actor),
+            }
+        }
+        (Op::Recv { mode, timeout_ms }, _, _) => {
+            let d = bounded(Duration::from_millis(*timeout_ms));
+            match slot {
+                Sock::Tcp(s) => tcp::recv(s, *mode, d).await,
+                Sock::Udp { sock, connected } => udp::recv(sock, *connected, *mode, d).await,
+                Sock::None => no_socket(&step.actor),
+            }
+        }
+        (Op::Shutdown { how }, _, _) => match slot {
+            Sock::Tcp(s) => tcp::shutdown(s, *how),
+            _ => no_socket(&step.actor),
+        },
+        (Op::Close, _, _) => match std::mem::replace(slot, Sock::None) {
+            Sock::None => no_socket(&step.actor),
+            _ => StepOutcome::Ok { bytes: 0 },
+        },
+        (Op::Abort, _, _) => match std::mem::replace(slot, Sock::None) {
+            Sock::Tcp(s) => tcp::abort(s),
+            _ => no_socket(&step.actor),
+        },
+        (op, kind, proto) => skipped(format!(
+            "op {} is not valid for a {kind:?} actor over {proto:?}",
+            op.name()
+        )),
+    };
+    (outcome, None)
+}
+
+async fn ensure_udp(slot: &mut Sock, server: SocketAddr) -> Result<(), StepOutcome> {
+    if !matches!(slot, Sock::Udp { .. }) {
+        let sock = udp::bind(server).await.map_err(|e| io_error(&e))?;
+        *slot = Sock::Udp {
+            sock,
+            connected: false,
+        };
+    }
+    Ok(())
+}
+
+fn salt(actor: &str, member: u32) -> u32 {
+    actor
+        .bytes()
+        .fold(member, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+}
+
+fn io_error(e: &std::io::Error) -> StepOutcome {
+    StepOutcome::Error {
+        bytes: 0,
+        error: netrepro_sys::errors::observe(e),
+    }
+}
+
+pub(super) fn skipped(reason: String) -> StepOutcome {
+    StepOutcome::Skipped { reason }
+}
+
+fn no_socket(actor: &str) -> StepOutcome {
+    skipped(format!(
+        "actor {actor:?} has no open socket here (not connected, or already closed)"
+    ))
+}

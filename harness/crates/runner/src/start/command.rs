@@ -1,0 +1,224 @@
+//! Starting a `--target-cmd` program: the user's own server, one fresh
+//! process per scenario, through the same [`RunningTarget`] as the built-in
+//! servers (process group, stderr JSON events, resource sampling, exit
+//! detection, kill).
+//!
+//! Readiness: a `LISTENING <addr>` line if it prints one; otherwise, if the
+//! command contains `{port}`, TCP: the port accepts a connection, UDP: the
+//! port answers the probe. Without `{port}` only the `LISTENING` line can
+//! make it ready. All bounded by the ready timeout. In forward mode the
+//! readiness connections are kept and finished before the scenario starts
+//! (`quiesce`): nothing readiness relayed to the upstream listener can reach
+//! the scenario's `upstream accept`.
+
+use crate::probe::{self, ProbeSpec};
+use crate::quiesce::{self, NotRelayed};
+use crate::subject::{ReadyPoll, RunningTarget, TargetCommand, TargetError};
+use netrepro_scenario::{Mode, Proto, Scenario};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How long one readiness check may take.
+const READY_CHECK_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// A `--target-cmd` that cannot be turned into a program and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandLineError {
+    #[error("cannot split --target-cmd {0:?}: unbalanced quotes")]
+    Unbalanced(String),
+    #[error("--target-cmd is empty")]
+    Empty,
+    /// `{upstream}` in a command run for an echo-mode scenario.
+    #[error("--target-cmd uses {{upstream}}, which exists only for mode = \"forward\" scenarios")]
+    UpstreamOutsideForward,
+}
+
+/// Why a `--target-cmd` program did not become a ready target.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The harness found no free port to give the program.
+    #[error("cannot find a free port on {bind}: {source}")]
+    NoFreePort {
+        bind: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    CommandLine(#[from] CommandLineError),
+    #[error("target did not start: {0}")]
+    NotStarted(#[source] TargetError),
+    #[error(transparent)]
+    NotRelayed(#[from] NotRelayed),
+}
+
+/// Split `cmd` like a POSIX shell would (quotes, backslashes; no expansion)
+/// and substitute the placeholders. Errors are for the user.
+pub fn command_line(
+    cmd: &str,
+    listen: SocketAddr,
+    upstream: Option<SocketAddr>,
+) -> Result<Vec<String>, CommandLineError> {
+    let words = shlex::split(cmd).ok_or_else(|| CommandLineError::Unbalanced(cmd.to_string()))?;
+    if words.is_empty() {
+        return Err(CommandLineError::Empty);
+    }
+    if upstream.is_none() && cmd.contains("{upstream}") {
+        return Err(CommandLineError::UpstreamOutsideForward);
+    }
+    let up = upstream.map(|u| u.to_string()).unwrap_or_default();
+    Ok(words
+        .into_iter()
+        .map(|w| {
+            w.replace("{port}", &listen.port().to_string())
+                .replace("{host}", &listen.ip().to_string())
+                .replace("{addr}", &listen.to_string())
+                .replace("{upstream}", &up)
+        })
+        .collect())
+}
+
+/// A loopback port on `ip` that was free a moment ago (bound, read,
+/// released). The program binds it right after; another process taking it
+/// in between is a race we accept (it shows as "never listened" or a bind
+/// error on stderr).
+fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
+    let at = SocketAddr::new(ip, 0);
+    match proto {
+        Proto::Tcp => std::net::TcpListener::bind(at).and_then(|l| l.local_addr()),
+        Proto::Udp => std::net::UdpSocket::bind(at).and_then(|s| s.local_addr()),
+    }
+}
+
+/// Readiness connections kept open for [`quiesce::drain_readiness`].
+type Held = Arc<Mutex<Vec<tokio::net::TcpStream>>>;
+
+/// Readiness without a `LISTENING` line, for a program told to use `addr`.
+/// With `hold` (forward mode), every connection that succeeds is kept there
+/// instead of closed, so what the forwarder relays of it can be finished
+/// before the scenario starts.
+fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec, hold: Option<Held>) -> ReadyPoll {
+    let spec = spec.clone();
+    match proto {
+        Proto::Tcp => ReadyPoll {
+            addr,
+            how: "accept a TCP connection",
+            check: Box::new(move || {
+                let hold = hold.clone();
+                Box::pin(async move {
+                    let c = tokio::time::timeout(
+                        READY_CHECK_TIMEOUT,
+                        tokio::net::TcpStream::connect(addr),
+                    )
+                    .await;
+                    match (c, hold) {
+                        // No await between the connect and this push: a
+                        // cancelled check cannot lose a connected stream.
+                        (Ok(Ok(s)), Some(h)) => {
+                            h.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+                            true
+                        }
+                        (Ok(Ok(_)), None) => true,
+                        _ => false,
+                    }
+                })
+            }),
+        },
+        // UDP has no accept: the port is ready when it answers the probe.
+        Proto::Udp => ReadyPoll {
+            addr,
+            how: "answer the UDP probe",
+            check: Box::new(move || {
+                let spec = spec.clone();
+                Box::pin(async move {
+                    probe::probe_with(
+                        &spec,
+                        Proto::Udp,
+                        Mode::Echo,
+                        addr,
+                        None,
+                        READY_CHECK_TIMEOUT,
+                    )
+                    .await
+                    .served
+                })
+            }),
+        },
+    }
+}
+
+/// Start `--target-cmd` for `sc`, told to listen on a free port of `bind`
+/// (the scenario's address). In forward mode (`upstream` given), the
+/// readiness connections the forwarder relayed to `upstream` are finished and
+/// the target has gone quiet before this returns (see [`quiesce`]).
+pub async fn spawn(
+    cmd: &str,
+    sc: &Scenario,
+    bind: IpAddr,
+    spec: &ProbeSpec,
+    upstream: Option<&TcpListener>,
+    ready_timeout: Duration,
+) -> Result<RunningTarget, CommandError> {
+    let up_addr = upstream.and_then(|l| l.local_addr().ok());
+    let listen = free_port(bind, sc.target.proto).map_err(|source| CommandError::NoFreePort {
+        bind: sc.target.bind.clone(),
+        source,
+    })?;
+    let mut words = command_line(cmd, listen, up_addr)?;
+    let program = PathBuf::from(words.remove(0));
+    let tc = TargetCommand {
+        program,
+        args: words,
+        max_fds: sc.target.options.max_fds,
+    };
+    let held: Option<Held> = upstream.map(|_| Held::default());
+    let poll = cmd
+        .contains("{port}")
+        .then(|| ready_poll(sc.target.proto, listen, spec, held.clone()));
+    let target = RunningTarget::spawn_polling(&tc, ready_timeout, poll)
+        .await
+        .map_err(CommandError::NotStarted)?;
+    if let (Some(listener), Some(held)) = (upstream, held) {
+        let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+        if !held.is_empty() {
+            // On error `target` drops here: its process group is killed.
+            quiesce::drain_readiness(held, listener).await?;
+            quiesce::wait_quiet(|| target.sample("quiet")).await;
+        }
+    }
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_substituted_and_bad_commands_are_named() {
+        let listen: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let up: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(
+            command_line("srv --port {port} --to '{upstream}'", listen, Some(up)),
+            Ok(vec![
+                "srv".to_string(),
+                "--port".into(),
+                "4000".into(),
+                "--to".into(),
+                "127.0.0.1:5000".into()
+            ])
+        );
+        assert_eq!(
+            command_line("srv '{port}", listen, None),
+            Err(CommandLineError::Unbalanced("srv '{port}".into()))
+        );
+        assert_eq!(
+            command_line("  ", listen, None),
+            Err(CommandLineError::Empty)
+        );
+        assert_eq!(
+            command_line("fwd {upstream}", listen, None),
+            Err(CommandLineError::UpstreamOutsideForward)
+        );
+    }
+}
