@@ -272,3 +272,62 @@ not = [toml
     assert!(examples("```toml\nname = \"x\"\n").is_err());
     assert!(examples("```toml fragmnet\n```\n").is_err());
 }
+
+/// Every repository path the docs name in backticks (`harness/...`,
+/// `scenarios/...`, `ci/...`, with `{a,b}` alternatives expanded) exists, so
+/// the README's "where to look first" table cannot go stale after a move.
+#[test]
+fn every_code_path_the_docs_name_exists() {
+    let root = repo();
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for doc in docs() {
+        let text = std::fs::read_to_string(root.join(&doc)).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            for (n, span) in line.split('`').enumerate() {
+                // Odd pieces are inside backticks.
+                let looks_like_path = ["harness/", "scenarios/", "ci/", "examples/", "docs/"]
+                    .iter()
+                    .any(|p| span.starts_with(p))
+                    && !span.contains(' ')
+                    && !span.contains('*')
+                    && !span.contains('<');
+                if n % 2 == 0 || !looks_like_path {
+                    continue;
+                }
+                for path in expand_braces(span) {
+                    checked += 1;
+                    if !root.join(&path).exists() {
+                        missing.push(format!("{}:{}: {path}", doc.display(), i + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} paths found: the scan is broken"
+    );
+    assert!(
+        missing.is_empty(),
+        "paths named in the docs do not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// `a/{b,c}.rs` -> `a/b.rs`, `a/c.rs` (one level of braces).
+fn expand_braces(s: &str) -> Vec<String> {
+    match (s.find('{'), s.find('}')) {
+        (Some(a), Some(b)) if a < b => s[a + 1..b]
+            .split(',')
+            .map(|alt| format!("{}{}{}", &s[..a], alt, &s[b + 1..]))
+            .collect(),
+        _ => vec![s.to_owned()],
+    }
+}
+
+#[test]
+fn braces_expand_to_each_alternative() {
+    assert_eq!(expand_braces("a/{b,c}.rs"), ["a/b.rs", "a/c.rs"]);
+    assert_eq!(expand_braces("a/b.rs"), ["a/b.rs"]);
+}
