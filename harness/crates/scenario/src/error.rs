@@ -3,7 +3,9 @@
 //! Both ways of making one live here: [`located`] turns a byte offset into
 //! line:column (and shortens the quoted values in the message with
 //! [`clip`](crate::clip)), [`unlocated`] is for a file that cannot be read
-//! or found at all.
+//! or found at all. What is wrong is an enum of the module that finds it
+//! (`read::FileProblem`, the validation modules' own); `ScenarioError`
+//! keeps it as text, the form every caller prints.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -52,23 +54,28 @@ pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
 
 /// Every located error passes here; quoted values in it are shortened
 /// (`clip`), as a value can be as large as the file.
-pub(crate) fn located(src: &str, path: &Path, offset: usize, message: String) -> ScenarioError {
+pub(crate) fn located(
+    src: &str,
+    path: &Path,
+    offset: usize,
+    problem: impl fmt::Display,
+) -> ScenarioError {
     let (line, column) = line_col(src, offset);
     ScenarioError {
         path: path.to_path_buf(),
         line,
         column,
-        message: crate::clip::clip_quoted(&message),
+        message: crate::clip::clip_quoted(&problem.to_string()),
     }
 }
 
 /// A problem with the file as a whole (line 0: not in its text).
-pub(crate) fn unlocated(path: &Path, message: String) -> ScenarioError {
+pub(crate) fn unlocated(path: &Path, problem: impl fmt::Display) -> ScenarioError {
     ScenarioError {
         path: path.to_path_buf(),
         line: 0,
         column: 0,
-        message,
+        message: problem.to_string(),
     }
 }
 

@@ -15,37 +15,57 @@ use std::path::Path;
 /// KiB; a scenario that needs more is better split.
 pub const MAX_SCENARIO_BYTES: u64 = 1024 * 1024;
 
+/// Why a path gives no scenario text (also used by `parse::discover` for
+/// the paths it cannot search).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FileProblem {
+    #[error("no such file or directory")]
+    NotFound,
+    #[error("cannot read folder: {0}")]
+    CannotReadFolder(std::io::Error),
+    #[error("cannot read file: {0}")]
+    CannotReadFile(std::io::Error),
+    /// `kind` as `netrepro_sys::file_kind::describe` words it.
+    #[error("cannot read file: it is {kind}; scenario files must be regular files")]
+    NotARegularFile { kind: &'static str },
+    /// `size` when known (from the metadata), `None` when the file grew
+    /// past the limit while it was read.
+    #[error(
+        "file too large: scenario files are limited to {MAX_SCENARIO_BYTES} bytes (1 MiB), this one is {}",
+        size_words(*.size)
+    )]
+    TooLarge { size: Option<u64> },
+}
+
+fn size_words(size: Option<u64>) -> String {
+    size.map_or("more than that".to_owned(), |l| format!("{l} bytes"))
+}
+
 /// Kind and size of one file's metadata, as an error if not acceptable.
 fn check(path: &Path, m: &std::fs::Metadata) -> Result<(), ScenarioError> {
     if !m.is_file() {
         return Err(unlocated(
             path,
-            format!(
-                "cannot read file: it is {}; scenario files must be regular files",
-                netrepro_sys::file_kind::describe(m.file_type())
-            ),
+            FileProblem::NotARegularFile {
+                kind: netrepro_sys::file_kind::describe(m.file_type()),
+            },
         ));
     }
     if m.len() > MAX_SCENARIO_BYTES {
-        return Err(too_big(path, Some(m.len())));
+        return Err(unlocated(
+            path,
+            FileProblem::TooLarge {
+                size: Some(m.len()),
+            },
+        ));
     }
     Ok(())
-}
-
-fn too_big(path: &Path, len: Option<u64>) -> ScenarioError {
-    let size = len.map_or("more than that".to_owned(), |l| format!("{l} bytes"));
-    unlocated(
-        path,
-        format!(
-            "file too large: scenario files are limited to {MAX_SCENARIO_BYTES} bytes (1 MiB), this one is {size}"
-        ),
-    )
 }
 
 /// The bytes of the scenario file at `path` (symlinks followed), or an
 /// unlocated error naming the file and, for a size problem, the limit.
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, ScenarioError> {
-    let cannot = |e: std::io::Error| unlocated(path, format!("cannot read file: {e}"));
+    let cannot = |e: std::io::Error| unlocated(path, FileProblem::CannotReadFile(e));
     check(path, &std::fs::metadata(path).map_err(cannot)?)?;
     let file = netrepro_sys::files::read_options()
         .open(path)
@@ -56,7 +76,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, ScenarioError> {
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
     if bytes.len() as u64 > MAX_SCENARIO_BYTES {
-        return Err(too_big(path, None));
+        return Err(unlocated(path, FileProblem::TooLarge { size: None }));
     }
     Ok(bytes)
 }

@@ -2,7 +2,7 @@
 //! clients (`groups = { name = N }`), written at the top level or inside
 //! `[target]` but not both, and in forward mode the implicit `upstream`.
 
-use super::check::{check_range, is_ident, verr, VResult};
+use super::check::{check_range, is_ident, verr, Ranged, VResult};
 use super::raw::S;
 use crate::model::{limits, Actor, ActorKind, Mode};
 use std::collections::BTreeMap;
@@ -10,17 +10,28 @@ use std::collections::BTreeMap;
 /// The implicit actor of forward mode: the harness-played upstream server.
 pub(super) const UPSTREAM: &str = "upstream";
 
+/// What can be wrong in the actors (group sizes out of range aside).
+#[derive(Debug, thiserror::Error)]
+enum ActorProblem {
+    /// `actors` or `groups` (the key).
+    #[error("\"{0}\" is given both at the top level and in [target]; expected it once")]
+    GivenTwice(&'static str),
+    #[error("invalid actor name \"{0}\"; expected lowercase letters, digits, '-' and '_'")]
+    InvalidName(String),
+    #[error("actor \"upstream\" is reserved: it exists implicitly in forward mode and cannot be declared")]
+    UpstreamReserved,
+    #[error("actor \"{0}\" is declared twice")]
+    DeclaredTwice(String),
+}
+
 /// The top-level or the `[target]` variant of a key, but not both.
 pub(super) fn pick_one<'a, T>(
     top: Option<&'a S<T>>,
     in_target: Option<&'a S<T>>,
-    key: &str,
+    key: &'static str,
 ) -> VResult<Option<&'a S<T>>> {
     match (top, in_target) {
-        (Some(_), Some(t)) => verr(
-            t.span(),
-            format!("\"{key}\" is given both at the top level and in [target]; expected it once"),
-        ),
+        (Some(_), Some(t)) => verr(t.span(), ActorProblem::GivenTwice(key)),
         (a, b) => Ok(a.or(b)),
     }
 }
@@ -34,21 +45,13 @@ pub(super) fn validate_actors(
     let declared = |name: &S<String>, count: u32, actors: &mut Vec<Actor>| -> VResult<()> {
         let n = name.get_ref();
         if !is_ident(n) {
-            return verr(
-                name.span(),
-                format!(
-                    "invalid actor name \"{n}\"; expected lowercase letters, digits, '-' and '_'"
-                ),
-            );
+            return verr(name.span(), ActorProblem::InvalidName(n.clone()));
         }
         if n == UPSTREAM {
-            return verr(
-                name.span(),
-                "actor \"upstream\" is reserved: it exists implicitly in forward mode and cannot be declared",
-            );
+            return verr(name.span(), ActorProblem::UpstreamReserved);
         }
         if actors.iter().any(|a| a.name == *n) {
-            return verr(name.span(), format!("actor \"{n}\" is declared twice"));
+            return verr(name.span(), ActorProblem::DeclaredTwice(n.clone()));
         }
         actors.push(Actor {
             name: n.clone(),
@@ -69,7 +72,7 @@ pub(super) fn validate_actors(
         for (name, count) in entries {
             let c = check_range(
                 count,
-                &format!("size of group \"{}\"", name.get_ref()),
+                Ranged::GroupSize(name.get_ref().clone()),
                 1,
                 u64::from(limits::MAX_ACTOR_COUNT),
             )?;

@@ -2,6 +2,7 @@
 //! folders are searched recursively for `*.toml`, files are taken as given.
 
 use crate::error::{unlocated, ScenarioError};
+use crate::read::FileProblem;
 use std::path::{Path, PathBuf};
 
 /// Files to load, and problems finding them, in argument order. A folder
@@ -20,7 +21,7 @@ pub(super) fn scenario_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, ScenarioE
         } else if p.exists() {
             items.push(Ok(p.clone()));
         } else {
-            items.push(Err(unlocated(p, "no such file or directory".to_owned())));
+            items.push(Err(unlocated(p, FileProblem::NotFound)));
         }
     }
     items
@@ -31,7 +32,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<ScenarioError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(unlocated(dir, format!("cannot read folder: {e}")));
+            errors.push(unlocated(dir, FileProblem::CannotReadFolder(e)));
             return;
         }
     };
@@ -39,7 +40,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<ScenarioError>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                errors.push(unlocated(dir, format!("cannot read folder: {e}")));
+                errors.push(unlocated(dir, FileProblem::CannotReadFolder(e)));
                 continue;
             }
         };

@@ -2,13 +2,62 @@
 //! `[expect.naive-seq]`: the verdicts, server error matchers and per-step
 //! matchers each built-in server should show, with per-OS overrides.
 
-use super::check::{verr, VErr, VResult};
+use super::check::{verr, Names, VErr, VResult};
 use super::raw::{str_items, RawExpect, RawImplExpect, RawStepMatchers, StrOrList, S};
 use crate::model::{ExpectKey, Impl, ImplExpectations, Matcher, PartialExpectation, Verdict};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 const VERDICTS: &str = "survived, hung, crashed, leaked, busy, rejecting";
+
+/// What can be wrong in `[expect]`.
+#[derive(Debug, thiserror::Error)]
+enum ExpectProblem {
+    #[error("missing required tables [expect.naive] and [expect.hardened]")]
+    MissingExpect,
+    #[error(
+        "missing [expect.{}]; both [expect.naive] and [expect.hardened] are required",
+        .0.as_str()
+    )]
+    MissingImpl(Impl),
+    #[error(
+        "[expect.{}] is missing required key \"server\"; expected a verdict or a list of: {VERDICTS}",
+        .0.as_str()
+    )]
+    MissingServer(Impl),
+    #[error("\"server\" needs at least one verdict; expected one of: {VERDICTS}")]
+    NoVerdict,
+    #[error("\"unknown\" cannot be combined with other verdicts; write server = \"unknown\"")]
+    UnknownAmongVerdicts,
+    #[error("unknown verdict \"{0}\"; expected one of: {VERDICTS}, or \"unknown\"")]
+    UnknownVerdict(String),
+    #[error("{0} needs at least one matcher")]
+    NoMatcher(MatcherList),
+    #[error(
+        "unknown matcher \"{matcher}\" in {list}; expected \"ok\", \"eof\", \"timeout\", an error class \
+         (e.g. reset, refused, broken-pipe) or an OS error name (e.g. ECONNRESET, WSAECONNRESET)"
+    )]
+    UnknownMatcher { matcher: String, list: MatcherList },
+    /// `known`: every step id of the scenario, sorted.
+    #[error("expectation refers to step id \"{id}\", which no step has; step ids: {known}")]
+    UnknownStepId { id: String, known: Names },
+}
+
+/// Which list of matchers: `server_errors`, or `steps.<id>`.
+#[derive(Debug)]
+enum MatcherList {
+    ServerErrors,
+    Step(String),
+}
+
+impl std::fmt::Display for MatcherList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MatcherList::ServerErrors => f.write_str("server_errors"),
+            MatcherList::Step(id) => write!(f, "steps.{id}"),
+        }
+    }
+}
 
 /// True if `m` is an acceptable matcher in `server_errors` / `steps`:
 /// `"ok"`, `"short"`, `"eof"`, `"timeout"`, `"skipped"`, an `ErrorClass`
@@ -27,10 +76,7 @@ pub(super) fn validate_expect(
     raw: Option<S<RawExpect>>,
     ids: &HashMap<String, Range<usize>>,
 ) -> VResult<BTreeMap<Impl, ImplExpectations>> {
-    let expect_raw = raw.ok_or_else(|| VErr {
-        span: 0..0,
-        message: "missing required tables [expect.naive] and [expect.hardened]".into(),
-    })?;
+    let expect_raw = raw.ok_or_else(|| VErr::new(0..0, ExpectProblem::MissingExpect))?;
     let expect_span = expect_raw.span();
     let expect_raw = expect_raw.into_inner();
     let mut expect = BTreeMap::new();
@@ -46,13 +92,8 @@ pub(super) fn validate_expect(
         (Impl::Naive, expect_raw.naive),
         (Impl::Hardened, expect_raw.hardened),
     ] {
-        let raw_impl = raw_impl.ok_or_else(|| VErr {
-            span: expect_span.clone(),
-            message: format!(
-                "missing [expect.{}]; both [expect.naive] and [expect.hardened] are required",
-                imp.as_str()
-            ),
-        })?;
+        let raw_impl = raw_impl
+            .ok_or_else(|| VErr::new(expect_span.clone(), ExpectProblem::MissingImpl(imp)))?;
         expect.insert(imp, validate_impl_expect(imp, &raw_impl, ids)?);
     }
     Ok(expect)
@@ -61,10 +102,7 @@ pub(super) fn validate_expect(
 fn validate_verdicts(v: &S<StrOrList>) -> VResult<Vec<Verdict>> {
     let items = str_items(v);
     if items.is_empty() {
-        return verr(
-            v.span(),
-            format!("\"server\" needs at least one verdict; expected one of: {VERDICTS}"),
-        );
+        return verr(v.span(), ExpectProblem::NoVerdict);
     }
     // "unknown": nobody has observed it here and no source says; unverified.
     if let [(s, span)] = items.as_slice() {
@@ -82,18 +120,8 @@ fn validate_verdicts(v: &S<StrOrList>) -> VResult<Vec<Verdict>> {
             "leaked" => Verdict::Leaked,
             "busy" => Verdict::Busy,
             "rejecting" => Verdict::Rejecting,
-            "unknown" => return verr(
-                span,
-                "\"unknown\" cannot be combined with other verdicts; write server = \"unknown\"",
-            ),
-            other => {
-                return verr(
-                    span,
-                    format!(
-                        "unknown verdict \"{other}\"; expected one of: {VERDICTS}, or \"unknown\""
-                    ),
-                )
-            }
+            "unknown" => return verr(span, ExpectProblem::UnknownAmongVerdicts),
+            other => return verr(span, ExpectProblem::UnknownVerdict(other.to_owned())),
         };
         if !out.contains(&verdict) {
             out.push(verdict);
@@ -102,21 +130,15 @@ fn validate_verdicts(v: &S<StrOrList>) -> VResult<Vec<Verdict>> {
     Ok(out)
 }
 
-fn validate_matchers(v: &S<StrOrList>, what: &str) -> VResult<Vec<Matcher>> {
+fn validate_matchers(v: &S<StrOrList>, list: MatcherList) -> VResult<Vec<Matcher>> {
     let items = str_items(v);
     if items.is_empty() {
-        return verr(v.span(), format!("{what} needs at least one matcher"));
+        return verr(v.span(), ExpectProblem::NoMatcher(list));
     }
     let mut out = Vec::new();
     for (s, span) in items {
         if !is_valid_matcher(&s) {
-            return verr(
-                span,
-                format!(
-                    "unknown matcher \"{s}\" in {what}; expected \"ok\", \"eof\", \"timeout\", an error class \
-                     (e.g. reset, refused, broken-pipe) or an OS error name (e.g. ECONNRESET, WSAECONNRESET)"
-                ),
-            );
+            return verr(span, ExpectProblem::UnknownMatcher { matcher: s, list });
         }
         out.push(s);
     }
@@ -136,7 +158,7 @@ fn validate_partial(
     let server_errors = match server_errors {
         Some(v) if is_override && str_items(v).is_empty() => Some(Vec::new()),
         other => other
-            .map(|v| validate_matchers(v, "server_errors"))
+            .map(|v| validate_matchers(v, MatcherList::ServerErrors))
             .transpose()?,
     };
     let steps = match steps {
@@ -148,19 +170,20 @@ fn validate_partial(
             for (k, v) in entries {
                 let id = k.get_ref();
                 if !ids.contains_key(id) {
-                    let mut known: Vec<&str> = ids.keys().map(String::as_str).collect();
+                    let mut known: Vec<String> = ids.keys().cloned().collect();
                     known.sort_unstable();
-                    let known = if known.is_empty() {
-                        "(none)".to_owned()
-                    } else {
-                        known.join(", ")
-                    };
                     return verr(
                         k.span(),
-                        format!("expectation refers to step id \"{id}\", which no step has; step ids: {known}"),
+                        ExpectProblem::UnknownStepId {
+                            id: id.clone(),
+                            known: Names(known),
+                        },
                     );
                 }
-                out.insert(id.clone(), validate_matchers(v, &format!("steps.{id}"))?);
+                out.insert(
+                    id.clone(),
+                    validate_matchers(v, MatcherList::Step(id.clone()))?,
+                );
             }
             Some(out)
         }
@@ -179,13 +202,7 @@ fn validate_impl_expect(
 ) -> VResult<ImplExpectations> {
     let r = raw.get_ref();
     if r.server.is_none() {
-        return verr(
-            raw.span(),
-            format!(
-                "[expect.{}] is missing required key \"server\"; expected a verdict or a list of: {VERDICTS}",
-                imp.as_str()
-            ),
-        );
+        return verr(raw.span(), ExpectProblem::MissingServer(imp));
     }
     let base = validate_partial(
         r.server.as_ref(),

@@ -111,6 +111,22 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// What is wrong with a file's text as a whole, before its keys are read
+/// (or, for a duplicate name, after: it takes two files to see).
+#[derive(Debug, thiserror::Error)]
+enum SourceProblem {
+    #[error("empty file; expected a scenario with name, summary, [target], actors, [[steps]] and [expect]")]
+    Empty,
+    #[error("file is not valid UTF-8: expected UTF-8 text, found byte 0x{byte:02x}")]
+    NotUtf8 { byte: u8 },
+    /// toml's own words for a syntax error.
+    #[error("invalid TOML: {0}")]
+    InvalidToml(String),
+    /// `first` is the file that has the name already.
+    #[error("duplicate scenario name \"{name}\": also used by {}", .first.display())]
+    DuplicateName { name: String, first: PathBuf },
+}
+
 /// Parse and validate one scenario; `path` is only used in errors and stored
 /// in `Scenario::path`.
 pub fn parse_str(src: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -120,13 +136,7 @@ pub fn parse_str(src: &str, path: &Path) -> Result<Scenario, ScenarioError> {
 /// Like `parse_str`, also returning the byte offset of the `name` value.
 fn parse_located(src: &str, path: &Path) -> Result<(Scenario, usize), ScenarioError> {
     if src.trim().is_empty() {
-        return Err(located(
-            src,
-            path,
-            0,
-            "empty file; expected a scenario with name, summary, [target], actors, [[steps]] and [expect]"
-                .to_owned(),
-        ));
+        return Err(located(src, path, 0, SourceProblem::Empty));
     }
     let deserializer = toml::de::Deserializer::parse(src).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
@@ -134,12 +144,12 @@ fn parse_located(src: &str, path: &Path) -> Result<(Scenario, usize), ScenarioEr
             src,
             path,
             offset,
-            format!("invalid TOML: {}", e.message().trim()),
+            SourceProblem::InvalidToml(e.message().trim().to_owned()),
         )
     })?;
     let raw =
         RawScenario::deserialize(deserializer).map_err(|e| toml_error::de_error(src, path, &e))?;
-    scenario::validate(src, raw, path).map_err(|e| located(src, path, e.span.start, e.message))
+    scenario::validate(src, raw, path).map_err(|e| located(src, path, e.span.start, e.problem))
 }
 
 /// Read and parse one file. Unreadable files get line 0 (so do files that
@@ -175,10 +185,7 @@ fn parse_bytes_located(
                 prefix,
                 path,
                 good,
-                format!(
-                    "file is not valid UTF-8: expected UTF-8 text, found byte 0x{:02x}",
-                    bytes[good]
-                ),
+                SourceProblem::NotUtf8 { byte: bytes[good] },
             ));
         }
     };
@@ -216,11 +223,10 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>
                         &src,
                         &f,
                         name_at,
-                        format!(
-                            "duplicate scenario name \"{}\": also used by {}",
-                            s.name,
-                            first.display()
-                        ),
+                        SourceProblem::DuplicateName {
+                            name: s.name.clone(),
+                            first: first.clone(),
+                        },
                     ));
                 } else {
                     names.insert(s.name.clone(), f.clone());

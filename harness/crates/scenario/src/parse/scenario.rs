@@ -12,6 +12,21 @@ use super::target::validate_target;
 use crate::model::{limits, Scenario};
 use std::path::Path;
 
+/// What can be wrong in the top-level keys (numbers out of range aside).
+#[derive(Debug, thiserror::Error)]
+enum ScenarioProblem {
+    #[error("missing required key \"name\" (lowercase letters, digits and '-')")]
+    MissingName,
+    #[error("invalid name \"{0}\"; expected lowercase letters, digits and '-'")]
+    InvalidName(String),
+    #[error("missing required key \"summary\" (a one-line description)")]
+    MissingSummary,
+    #[error("\"summary\" must not be empty")]
+    EmptySummary,
+    #[error("missing required table [target] (with proto = \"tcp\" or \"udp\")")]
+    MissingTarget,
+}
+
 fn is_scenario_name(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
@@ -23,26 +38,21 @@ fn is_scenario_name(s: &str) -> bool {
 pub(super) fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Scenario, usize)> {
     let doc = 0..0;
 
-    let name = raw.name.ok_or_else(|| VErr {
-        span: doc.clone(),
-        message: "missing required key \"name\" (lowercase letters, digits and '-')".into(),
-    })?;
+    let name = raw
+        .name
+        .ok_or_else(|| VErr::new(doc.clone(), ScenarioProblem::MissingName))?;
     if !is_scenario_name(name.get_ref()) {
         return verr(
             name.span(),
-            format!(
-                "invalid name \"{}\"; expected lowercase letters, digits and '-'",
-                name.get_ref()
-            ),
+            ScenarioProblem::InvalidName(name.get_ref().clone()),
         );
     }
 
-    let summary = raw.summary.ok_or_else(|| VErr {
-        span: doc.clone(),
-        message: "missing required key \"summary\" (a one-line description)".into(),
-    })?;
+    let summary = raw
+        .summary
+        .ok_or_else(|| VErr::new(doc.clone(), ScenarioProblem::MissingSummary))?;
     if summary.get_ref().trim().is_empty() {
-        return verr(summary.span(), "\"summary\" must not be empty");
+        return verr(summary.span(), ScenarioProblem::EmptySummary);
     }
 
     let refs = raw
@@ -51,14 +61,13 @@ pub(super) fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Sce
         .unwrap_or_default();
 
     let timeout_ms = match &raw.timeout_ms {
-        Some(t) => check_range(t, "\"timeout_ms\"", 1, limits::MAX_SCENARIO_TIMEOUT_MS)?,
+        Some(t) => check_range(t, "timeout_ms", 1, limits::MAX_SCENARIO_TIMEOUT_MS)?,
         None => limits::DEFAULT_SCENARIO_TIMEOUT_MS,
     };
 
-    let target_raw = raw.target.ok_or_else(|| VErr {
-        span: doc.clone(),
-        message: "missing required table [target] (with proto = \"tcp\" or \"udp\")".into(),
-    })?;
+    let target_raw = raw
+        .target
+        .ok_or_else(|| VErr::new(doc.clone(), ScenarioProblem::MissingTarget))?;
     let target = validate_target(&target_raw)?;
 
     // `actors`/`groups` may be written at the top level or, as in the usual

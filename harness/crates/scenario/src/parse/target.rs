@@ -10,19 +10,42 @@ use std::net::IpAddr;
 const MIN_MAX_FDS: u64 = 16;
 const MAX_MAX_FDS: u64 = 1_048_576;
 
+/// What can be wrong in `[target]` (numbers out of range aside).
+#[derive(Debug, thiserror::Error)]
+enum TargetProblem {
+    #[error("missing required key \"proto\" in [target]; expected \"tcp\" or \"udp\"")]
+    MissingProto,
+    #[error("unknown proto \"{0}\"; expected one of: tcp, udp")]
+    UnknownProto(String),
+    #[error("unknown mode \"{0}\"; expected one of: echo, forward")]
+    UnknownMode(String),
+    #[error("mode = \"forward\" requires proto = \"tcp\", found proto = \"udp\"")]
+    ForwardNeedsTcp,
+    #[error("bind address \"{0}\" is not loopback; expected an address in 127.0.0.0/8 or ::1")]
+    BindNotLoopback(String),
+    #[error("invalid bind address \"{0}\"; expected a loopback IP such as 127.0.0.1 or ::1")]
+    BindNotAnIp(String),
+    #[error("\"ip_recverr\" is only valid with proto = \"udp\", found proto = \"tcp\"")]
+    RecverrNeedsUdp,
+    #[error("\"reply_delay_ms\" applies to echo servers only, found mode = \"forward\"")]
+    ReplyDelayNeedsEcho,
+    #[error("\"idle_timeout_ms\" is only valid with proto = \"tcp\" (UDP has no connections), found proto = \"udp\"")]
+    IdleTimeoutNeedsTcp,
+}
+
 pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
     let t = raw.get_ref();
-    let proto_raw = t.proto.as_ref().ok_or_else(|| VErr {
-        span: raw.span(),
-        message: "missing required key \"proto\" in [target]; expected \"tcp\" or \"udp\"".into(),
-    })?;
+    let proto_raw = t
+        .proto
+        .as_ref()
+        .ok_or_else(|| VErr::new(raw.span(), TargetProblem::MissingProto))?;
     let proto = match proto_raw.get_ref().as_str() {
         "tcp" => Proto::Tcp,
         "udp" => Proto::Udp,
         other => {
             return verr(
                 proto_raw.span(),
-                format!("unknown proto \"{other}\"; expected one of: tcp, udp"),
+                TargetProblem::UnknownProto(other.to_owned()),
             )
         }
     };
@@ -31,20 +54,12 @@ pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
         Some(m) => match m.get_ref().as_str() {
             "echo" => Mode::Echo,
             "forward" => Mode::Forward,
-            other => {
-                return verr(
-                    m.span(),
-                    format!("unknown mode \"{other}\"; expected one of: echo, forward"),
-                )
-            }
+            other => return verr(m.span(), TargetProblem::UnknownMode(other.to_owned())),
         },
     };
     if mode == Mode::Forward && proto != Proto::Tcp {
         let span = t.mode.as_ref().map_or(raw.span(), |m| m.span());
-        return verr(
-            span,
-            "mode = \"forward\" requires proto = \"tcp\", found proto = \"udp\"",
-        );
+        return verr(span, TargetProblem::ForwardNeedsTcp);
     }
     let bind = match &t.bind {
         None => "127.0.0.1".to_owned(),
@@ -52,48 +67,36 @@ pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
             let s = b.get_ref();
             match s.parse::<IpAddr>() {
                 Ok(ip) if ip.is_loopback() => s.clone(),
-                Ok(_) => {
-                    return verr(
-                        b.span(),
-                        format!("bind address \"{s}\" is not loopback; expected an address in 127.0.0.0/8 or ::1"),
-                    )
-                }
-                Err(_) => {
-                    return verr(
-                        b.span(),
-                        format!("invalid bind address \"{s}\"; expected a loopback IP such as 127.0.0.1 or ::1"),
-                    )
-                }
+                Ok(_) => return verr(b.span(), TargetProblem::BindNotLoopback(s.clone())),
+                Err(_) => return verr(b.span(), TargetProblem::BindNotAnIp(s.clone())),
             }
         }
     };
     let ip_recverr = match &t.ip_recverr {
         None => false,
         Some(v) if proto == Proto::Udp => *v.get_ref(),
-        Some(v) => {
-            return verr(
-                v.span(),
-                "\"ip_recverr\" is only valid with proto = \"udp\", found proto = \"tcp\"",
-            )
-        }
+        Some(v) => return verr(v.span(), TargetProblem::RecverrNeedsUdp),
     };
-    let max_fds = opt_range(&t.max_fds, "\"max_fds\"", MIN_MAX_FDS, MAX_MAX_FDS, None)?;
+    let max_fds = opt_range(
+        &t.max_fds,
+        "max_fds",
+        MIN_MAX_FDS,
+        MAX_MAX_FDS,
+        None::<TargetProblem>,
+    )?;
     let reply_delay_ms = opt_range(
         &t.reply_delay_ms,
-        "\"reply_delay_ms\"",
+        "reply_delay_ms",
         0,
         limits::MAX_WAIT_MS,
-        (mode == Mode::Forward)
-            .then_some("\"reply_delay_ms\" applies to echo servers only, found mode = \"forward\""),
+        (mode == Mode::Forward).then_some(TargetProblem::ReplyDelayNeedsEcho),
     )?;
     let idle_timeout_ms = opt_range(
         &t.idle_timeout_ms,
-        "\"idle_timeout_ms\"",
+        "idle_timeout_ms",
         1,
         limits::MAX_IDLE_TIMEOUT_MS,
-        (proto == Proto::Udp).then_some(
-            "\"idle_timeout_ms\" is only valid with proto = \"tcp\" (UDP has no connections), found proto = \"udp\"",
-        ),
+        (proto == Proto::Udp).then_some(TargetProblem::IdleTimeoutNeedsTcp),
     )?;
     Ok(TargetSpec {
         proto,

@@ -5,6 +5,7 @@
 
 use super::raw::TOP_LEVEL_KEYS;
 use crate::error::{located, ScenarioError};
+use std::fmt;
 use std::path::Path;
 
 /// The key path toml attached to a deserialization error (e.g. `expect.naive`).
@@ -21,13 +22,114 @@ fn error_keys(err: &toml::de::Error) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `in [expect.naive]`, `in [[steps]]`, `at the top level`.
-fn table_name(keys: &[String]) -> String {
-    match keys {
-        [] => "at the top level".to_owned(),
-        [k] if k == "steps" => "in [[steps]]".to_owned(),
-        _ => format!("in [{}]", keys.join(".")),
+/// The table a key is in, as an error names it: `at the top level`,
+/// `in [[steps]]`, `in [expect.naive]`.
+#[derive(Debug)]
+struct Table(Vec<String>);
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [] => f.write_str("at the top level"),
+            [k] if k == "steps" => f.write_str("in [[steps]]"),
+            keys => write!(f, "in [{}]", keys.join(".")),
+        }
     }
+}
+
+/// A key and the table it is in.
+#[derive(Debug)]
+struct Key {
+    name: String,
+    table: Table,
+}
+
+impl Key {
+    /// The last of toml's key path, in the table of the ones before it.
+    fn last_of(keys: &[String]) -> Option<Key> {
+        keys.split_last().map(|(k, parent)| Key {
+            name: k.clone(),
+            table: Table(parent.to_vec()),
+        })
+    }
+}
+
+/// The keys a table takes, as serde listed them (without its backquotes).
+#[derive(Debug)]
+enum KnownKeys {
+    OneOf(String),
+    Only(String),
+    Unsaid,
+}
+
+impl fmt::Display for KnownKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KnownKeys::OneOf(l) => write!(f, "; expected one of: {l}"),
+            KnownKeys::Only(l) => write!(f, "; expected: {l}"),
+            KnownKeys::Unsaid => Ok(()),
+        }
+    }
+}
+
+/// serde's three ways a value can be wrong.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    WrongType,
+    InvalidValue,
+    InvalidLength,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Fault::WrongType => "wrong type",
+            Fault::InvalidValue => "invalid value",
+            Fault::InvalidLength => "invalid length",
+        })
+    }
+}
+
+/// What serde found wrong, in a scenario author's words.
+#[derive(Debug, thiserror::Error)]
+enum TomlProblem {
+    /// `misplaced`: the key is a top-level one written after a `[table]`
+    /// header, so TOML put it in that table.
+    #[error(
+        "unknown key \"{key}\" {table}{known}{}",
+        if *.misplaced { " (top-level keys must come before the first [table] header)" } else { "" }
+    )]
+    UnknownKey {
+        key: String,
+        table: Table,
+        known: KnownKeys,
+        misplaced: bool,
+    },
+    /// `expected` and `found` in the author's words (`friendly`).
+    #[error("{fault}{}: expected {expected}, found {found}", for_key(.key))]
+    BadValue {
+        fault: Fault,
+        key: Option<Key>,
+        expected: String,
+        found: String,
+    },
+    /// Anything else serde says, in its words.
+    #[error("{message}{}", of_key(.key))]
+    Other { message: String, key: Option<Key> },
+}
+
+/// ` for "k" in [t]`, or nothing without a key.
+fn for_key(key: &Option<Key>) -> String {
+    key.as_ref().map_or(String::new(), |k| {
+        format!(" for \"{}\" {}", k.name, k.table)
+    })
+}
+
+/// ` (key "k" in [t])`, or nothing without a key.
+fn of_key(key: &Option<Key>) -> String {
+    key.as_ref().map_or(String::new(), |k| {
+        format!(" (key \"{}\" {})", k.name, k.table)
+    })
 }
 
 /// serde's type words -> words a scenario author uses.
@@ -61,56 +163,49 @@ pub(super) fn de_error(src: &str, path: &Path, err: &toml::de::Error) -> Scenari
     let offset = err.span().map_or(0, |s| s.start);
     let keys = error_keys(err);
     let msg = err.message().trim();
-    let message = if let Some(rest) = msg.strip_prefix("unknown field `") {
+    let problem = if let Some(rest) = msg.strip_prefix("unknown field `") {
         // unknown field `x`, expected one of `a`, `b` | expected `a` | there are no fields
         let (key, tail) = rest.split_once('`').unwrap_or((rest, ""));
         let tail = tail.trim_start_matches(',').trim();
-        let expected = if let Some(l) = tail.strip_prefix("expected one of ") {
-            format!("; expected one of: {}", unquote_list(l))
+        let known = if let Some(l) = tail.strip_prefix("expected one of ") {
+            KnownKeys::OneOf(unquote_list(l))
         } else if let Some(l) = tail.strip_prefix("expected ") {
-            format!("; expected: {}", unquote_list(l))
+            KnownKeys::Only(unquote_list(l))
         } else {
-            String::new()
+            KnownKeys::Unsaid
         };
-        let hint = if !keys.is_empty() && TOP_LEVEL_KEYS.contains(&key) {
-            " (top-level keys must come before the first [table] header)"
-        } else {
-            ""
-        };
-        format!(
-            "unknown key \"{key}\" {}{expected}{hint}",
-            table_name(&keys)
-        )
-    } else if let Some((kind, rest)) = msg
+        TomlProblem::UnknownKey {
+            key: key.to_owned(),
+            misplaced: !keys.is_empty() && TOP_LEVEL_KEYS.contains(&key),
+            table: Table(keys),
+            known,
+        }
+    } else if let Some((fault, rest)) = msg
         .strip_prefix("invalid type: ")
-        .map(|r| ("wrong type", r))
+        .map(|r| (Fault::WrongType, r))
         .or_else(|| {
             msg.strip_prefix("invalid value: ")
-                .map(|r| ("invalid value", r))
+                .map(|r| (Fault::InvalidValue, r))
         })
         .or_else(|| {
             msg.strip_prefix("invalid length ")
-                .map(|r| ("invalid length", r))
+                .map(|r| (Fault::InvalidLength, r))
         })
     {
         let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
-        let what = match keys.split_last() {
-            Some((k, parent)) => format!(" for \"{k}\" {}", table_name(parent)),
-            None => String::new(),
-        };
-        format!(
-            "{kind}{what}: expected {}, found {}",
-            friendly(expected),
-            friendly(found)
-        )
+        TomlProblem::BadValue {
+            fault,
+            key: Key::last_of(&keys),
+            expected: friendly(expected),
+            found: friendly(found),
+        }
     } else {
-        let what = match keys.split_last() {
-            Some((k, parent)) => format!(" (key \"{k}\" {})", table_name(parent)),
-            None => String::new(),
-        };
-        format!("{msg}{what}")
+        TomlProblem::Other {
+            message: msg.to_owned(),
+            key: Key::last_of(&keys),
+        }
     };
-    located(src, path, offset, message)
+    located(src, path, offset, problem)
 }
 
 #[cfg(test)]

@@ -18,6 +18,17 @@ use std::collections::HashMap;
 use std::ops::Range;
 use step::validate_step;
 
+/// What can be wrong with the list of steps as a whole.
+#[derive(Debug, thiserror::Error)]
+enum StepListProblem {
+    #[error("too many steps: at most {max} allowed", max = limits::MAX_STEPS)]
+    TooManySteps,
+    #[error("duplicate step id \"{0}\"; step ids must be unique")]
+    DuplicateId(String),
+    #[error("repeat blocks cannot be nested; expected a step with op here")]
+    NestedRepeat,
+}
+
 /// The validated steps of a scenario.
 pub(super) struct Steps {
     pub steps: Vec<Step>,
@@ -40,18 +51,12 @@ pub(super) fn validate_steps(
     let mut ids: HashMap<String, Range<usize>> = HashMap::new();
     let mut add = |rs: &S<RawStep>, steps: &mut Vec<Step>| -> VResult<()> {
         if steps.len() >= limits::MAX_STEPS {
-            return verr(
-                rs.span(),
-                format!("too many steps: at most {} allowed", limits::MAX_STEPS),
-            );
+            return verr(rs.span(), StepListProblem::TooManySteps);
         }
         let step = validate_step(src, rs, target, actors)?;
         if let (Some(id), Some(raw_id)) = (&step.id, &rs.get_ref().id) {
             if ids.contains_key(id) {
-                return verr(
-                    raw_id.span(),
-                    format!("duplicate step id \"{id}\"; step ids must be unique"),
-                );
+                return verr(raw_id.span(), StepListProblem::DuplicateId(id.clone()));
             }
             ids.insert(id.clone(), raw_id.span());
         }
@@ -65,10 +70,7 @@ pub(super) fn validate_steps(
                 let first = steps.len();
                 for inner in block {
                     if let Some(r) = &inner.get_ref().repeat {
-                        return verr(
-                            r.span(),
-                            "repeat blocks cannot be nested; expected a step with op here",
-                        );
+                        return verr(r.span(), StepListProblem::NestedRepeat);
                     }
                     add(inner, &mut steps)?;
                 }

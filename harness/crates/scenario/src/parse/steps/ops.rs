@@ -11,6 +11,39 @@ use std::ops::Range;
 pub(super) const OPS: &str =
     "connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume, probe";
 
+/// What can be wrong with an op and its arguments (numbers out of range
+/// aside).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum OpProblem {
+    #[error("step is missing required key \"op\"; expected one of: {OPS}")]
+    MissingOp,
+    #[error("unknown op \"{0}\"; expected one of: {OPS}")]
+    UnknownOp(String),
+    #[error("\"timeout_ms\" on connect is TCP only (a UDP connect does not wait for anyone)")]
+    UdpConnectTimeout,
+    #[error("send takes exactly one of \"bytes\" or \"text\", found both")]
+    SendBoth,
+    #[error("send needs exactly one of \"bytes\" = N or \"text\" = \"...\", found neither")]
+    SendNeither,
+    #[error(
+        "payload of {len} bytes is too large; at most {max} bytes allowed{}",
+        if *.udp { " for UDP" } else { "" }
+    )]
+    PayloadTooLarge { len: usize, max: usize, udp: bool },
+    #[error("recv takes at most one of \"bytes\" or \"until\", found both")]
+    RecvBoth,
+    #[error("until = \"eof\" is only valid with proto = \"tcp\" (UDP has no EOF)")]
+    EofNeedsTcp,
+    #[error("unknown until \"{0}\"; expected: eof")]
+    UnknownUntil(String),
+    #[error("shutdown needs \"how\"; expected one of: write, read, both")]
+    ShutdownNeedsHow,
+    #[error("unknown how \"{0}\"; expected one of: write, read, both")]
+    UnknownHow(String),
+    #[error("wait needs \"ms\" = N (at most {max})", max = limits::MAX_WAIT_MS)]
+    WaitNeedsMs,
+}
+
 /// Keys each op accepts besides `op`, `actor` and `id`.
 pub(super) fn op_keys(op: &str) -> &'static [&'static str] {
     match op {
@@ -47,27 +80,19 @@ pub(super) fn validate_op(
         "shutdown" => shutdown(r, op_at)?,
         "wait" => wait(r, op_at)?,
         // Checked against OPS by the caller.
-        other => {
-            return verr(
-                op_at,
-                format!("unknown op \"{other}\"; expected one of: {OPS}"),
-            )
-        }
+        other => return verr(op_at, OpProblem::UnknownOp(other.to_owned())),
     })
 }
 
 fn connect(r: &RawStep, udp: bool) -> VResult<Op> {
     if let (true, Some(t)) = (udp, &r.timeout_ms) {
-        return verr(
-            t.span(),
-            "\"timeout_ms\" on connect is TCP only (a UDP connect does not wait for anyone)",
-        );
+        return verr(t.span(), OpProblem::UdpConnectTimeout);
     }
     Ok(Op::Connect {
         timeout_ms: r
             .timeout_ms
             .as_ref()
-            .map(|t| check_range(t, "\"timeout_ms\"", 1, limits::MAX_CONNECT_TIMEOUT_MS))
+            .map(|t| check_range(t, "timeout_ms", 1, limits::MAX_CONNECT_TIMEOUT_MS))
             .transpose()?,
     })
 }
@@ -83,18 +108,8 @@ fn max_payload(udp: bool) -> usize {
 
 fn send(r: &RawStep, udp: bool, op_at: Range<usize>, step_at: Range<usize>) -> VResult<Op> {
     let payload = match (&r.bytes, &r.text) {
-        (Some(_), Some(t)) => {
-            return verr(
-                t.span(),
-                "send takes exactly one of \"bytes\" or \"text\", found both",
-            )
-        }
-        (None, None) => {
-            return verr(
-                op_at,
-                "send needs exactly one of \"bytes\" = N or \"text\" = \"...\", found neither",
-            )
-        }
+        (Some(_), Some(t)) => return verr(t.span(), OpProblem::SendBoth),
+        (None, None) => return verr(op_at, OpProblem::SendNeither),
         (Some(b), None) => Payload::Bytes(usize::try_from(*b.get_ref()).unwrap_or(usize::MAX)),
         (None, Some(t)) => Payload::Text(t.get_ref().clone()),
     };
@@ -108,17 +123,17 @@ fn send(r: &RawStep, udp: bool, op_at: Range<usize>, step_at: Range<usize>) -> V
             .unwrap_or(step_at);
         return verr(
             s,
-            format!(
-                "payload of {} bytes is too large; at most {max} bytes allowed{}",
-                payload.len(),
-                if udp { " for UDP" } else { "" }
-            ),
+            OpProblem::PayloadTooLarge {
+                len: payload.len(),
+                max,
+                udp,
+            },
         );
     }
     let timeout_ms = r
         .timeout_ms
         .as_ref()
-        .map(|t| check_range(t, "\"timeout_ms\"", 1, limits::MAX_SEND_TIMEOUT_MS))
+        .map(|t| check_range(t, "timeout_ms", 1, limits::MAX_SEND_TIMEOUT_MS))
         .transpose()?;
     Ok(Op::Send {
         payload,
@@ -128,72 +143,90 @@ fn send(r: &RawStep, udp: bool, op_at: Range<usize>, step_at: Range<usize>) -> V
 
 fn recv(r: &RawStep, udp: bool) -> VResult<Op> {
     let mode = match (&r.bytes, &r.until) {
-        (Some(_), Some(u)) => {
-            return verr(
-                u.span(),
-                "recv takes at most one of \"bytes\" or \"until\", found both",
-            )
-        }
+        (Some(_), Some(u)) => return verr(u.span(), OpProblem::RecvBoth),
         (Some(b), None) => {
-            RecvMode::Exact(check_range(b, "\"bytes\"", 1, max_payload(udp) as u64)? as usize)
+            RecvMode::Exact(check_range(b, "bytes", 1, max_payload(udp) as u64)? as usize)
         }
         (None, Some(u)) => match u.get_ref().as_str() {
-            "eof" if udp => {
-                return verr(
-                    u.span(),
-                    "until = \"eof\" is only valid with proto = \"tcp\" (UDP has no EOF)",
-                )
-            }
+            "eof" if udp => return verr(u.span(), OpProblem::EofNeedsTcp),
             "eof" => RecvMode::Eof,
-            other => {
-                return verr(
-                    u.span(),
-                    format!("unknown until \"{other}\"; expected: eof"),
-                )
-            }
+            other => return verr(u.span(), OpProblem::UnknownUntil(other.to_owned())),
         },
         (None, None) => RecvMode::Any,
     };
     let timeout_ms = match &r.timeout_ms {
-        Some(t) => check_range(t, "\"timeout_ms\"", 1, limits::MAX_RECV_TIMEOUT_MS)?,
+        Some(t) => check_range(t, "timeout_ms", 1, limits::MAX_RECV_TIMEOUT_MS)?,
         None => limits::DEFAULT_RECV_TIMEOUT_MS,
     };
     Ok(Op::Recv { mode, timeout_ms })
 }
 
 fn shutdown(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
-    let h = r.how.as_ref().ok_or_else(|| VErr {
-        span: op_at,
-        message: "shutdown needs \"how\"; expected one of: write, read, both".into(),
-    })?;
+    let h = r
+        .how
+        .as_ref()
+        .ok_or_else(|| VErr::new(op_at, OpProblem::ShutdownNeedsHow))?;
     let how = match h.get_ref().as_str() {
         "write" => ShutdownHow::Write,
         "read" => ShutdownHow::Read,
         "both" => ShutdownHow::Both,
-        other => {
-            return verr(
-                h.span(),
-                format!("unknown how \"{other}\"; expected one of: write, read, both"),
-            )
-        }
+        other => return verr(h.span(), OpProblem::UnknownHow(other.to_owned())),
     };
     Ok(Op::Shutdown { how })
 }
 
 fn wait(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
-    let m = r.ms.as_ref().ok_or_else(|| VErr {
-        span: op_at,
-        message: format!("wait needs \"ms\" = N (at most {})", limits::MAX_WAIT_MS),
-    })?;
+    let m =
+        r.ms.as_ref()
+            .ok_or_else(|| VErr::new(op_at, OpProblem::WaitNeedsMs))?;
     Ok(Op::Wait {
-        ms: check_range(m, "\"ms\"", 0, limits::MAX_WAIT_MS)?,
+        ms: check_range(m, "ms", 0, limits::MAX_WAIT_MS)?,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{validate_op, OpProblem};
+    use crate::parse::raw::RawStep;
     use crate::parse::test_support::{assert_located, with_head, with_udp_head};
     use rstest::rstest;
+
+    /// The problem `validate_op` finds in a step written as `keys`, as
+    /// its enum (not its text).
+    fn problem(op: &str, keys: &str, udp: bool) -> OpProblem {
+        let raw: RawStep = toml::from_str(keys).unwrap();
+        let err = validate_op(op, &raw, udp, 0..1, 0..2).unwrap_err();
+        *err.problem.downcast::<OpProblem>().unwrap()
+    }
+
+    #[test]
+    fn each_family_reports_its_own_problem() {
+        assert!(matches!(
+            problem("send", "bytes = 1\ntext = \"a\"", false),
+            OpProblem::SendBoth
+        ));
+        assert!(matches!(
+            problem("send", "bytes = 65508", true),
+            OpProblem::PayloadTooLarge {
+                len: 65508,
+                max: 65507,
+                udp: true
+            }
+        ));
+        assert!(matches!(
+            problem("recv", "until = \"eof\"", true),
+            OpProblem::EofNeedsTcp
+        ));
+        assert!(matches!(
+            problem("connect", "timeout_ms = 5", true),
+            OpProblem::UdpConnectTimeout
+        ));
+        assert!(matches!(
+            problem("shutdown", "", false),
+            OpProblem::ShutdownNeedsHow
+        ));
+        assert!(matches!(problem("wait", "", false), OpProblem::WaitNeedsMs));
+    }
 
     #[rstest]
     #[case::send_both_bytes_and_text(

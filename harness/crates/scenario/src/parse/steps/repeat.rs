@@ -6,6 +6,25 @@ use crate::parse::check::{check_range, verr, VResult};
 use crate::parse::raw::{RawStep, S};
 use std::ops::Range;
 
+/// What can be wrong with a repeat block (its count out of range aside).
+#[derive(Debug, thiserror::Error)]
+enum RepeatProblem {
+    #[error("\"do\" needs \"repeat\" = N in the same step (the number of times to run it)")]
+    DoWithoutRepeat,
+    #[error("\"repeat\" needs its steps: add [[steps.do]] tables after it")]
+    RepeatWithoutDo,
+    #[error("key \"{0}\" does not apply to a repeat block; it takes only \"repeat\" and [[steps.do]] (put \"{0}\" in a step inside it)")]
+    KeyOnBlock(&'static str),
+    #[error("a repeat block needs at least one step in \"do\"")]
+    EmptyBlock,
+    /// The scenario's total of step executions.
+    #[error(
+        "the scenario runs {0} step executions (steps x group members x repetitions); at most {max} allowed",
+        max = limits::MAX_EXECUTIONS
+    )]
+    TooManyExecutions(u64),
+}
+
 /// `Some((times, span of repeat, steps))` for a `repeat` step, `None` for
 /// an ordinary one.
 pub(super) type Block<'a> = (u32, Range<usize>, &'a [S<RawStep>]);
@@ -14,21 +33,11 @@ pub(super) fn repeat_block(rs: &S<RawStep>) -> VResult<Option<Block<'_>>> {
     let r = rs.get_ref();
     let (times, d) = match (&r.repeat, &r.do_) {
         (None, None) => return Ok(None),
-        (None, Some(d)) => {
-            return verr(
-                d.span(),
-                "\"do\" needs \"repeat\" = N in the same step (the number of times to run it)",
-            )
-        }
-        (Some(t), None) => {
-            return verr(
-                t.span(),
-                "\"repeat\" needs its steps: add [[steps.do]] tables after it",
-            )
-        }
+        (None, Some(d)) => return verr(d.span(), RepeatProblem::DoWithoutRepeat),
+        (Some(t), None) => return verr(t.span(), RepeatProblem::RepeatWithoutDo),
         (Some(t), Some(d)) => (t, d),
     };
-    let n = check_range(times, "\"repeat\"", 1, limits::MAX_REPEAT)?;
+    let n = check_range(times, "repeat", 1, limits::MAX_REPEAT)?;
     let common = [
         ("actor", r.actor.as_ref().map(S::span)),
         ("op", r.op.as_ref().map(S::span)),
@@ -37,14 +46,11 @@ pub(super) fn repeat_block(rs: &S<RawStep>) -> VResult<Option<Block<'_>>> {
     ];
     for (key, span) in common.into_iter().chain(r.op_key_spans()) {
         if let Some(span) = span {
-            return verr(
-                span,
-                format!("key \"{key}\" does not apply to a repeat block; it takes only \"repeat\" and [[steps.do]] (put \"{key}\" in a step inside it)"),
-            );
+            return verr(span, RepeatProblem::KeyOnBlock(key));
         }
     }
     if d.get_ref().is_empty() {
-        return verr(d.span(), "a repeat block needs at least one step in \"do\"");
+        return verr(d.span(), RepeatProblem::EmptyBlock);
     }
     Ok(Some((n as u32, times.span(), d.get_ref().as_slice())))
 }
@@ -64,13 +70,7 @@ pub(in crate::parse) fn check_executions(
             .zip(spans)
             .max_by_key(|(r, _)| r.times)
             .map_or(first, |(_, s)| s.clone());
-        return verr(
-            span,
-            format!(
-                "the scenario runs {n} step executions (steps x group members x repetitions); at most {} allowed",
-                limits::MAX_EXECUTIONS
-            ),
-        );
+        return verr(span, RepeatProblem::TooManyExecutions(n));
     }
     Ok(())
 }

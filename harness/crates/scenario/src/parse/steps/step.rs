@@ -2,12 +2,68 @@
 //! scenario-level ops), whether the op suits that actor and protocol,
 //! whether every key belongs to the op, its id and `parallel`.
 
-use super::ops::{op_keys, validate_op, OPS};
+use super::ops::{op_keys, validate_op, OpProblem, OPS};
 use crate::error::line_col;
 use crate::model::{Actor, ActorKind, Proto, Step, TargetSpec};
 use crate::parse::actors::UPSTREAM;
-use crate::parse::check::{is_ident, verr, VErr, VResult};
+use crate::parse::check::{is_ident, verr, Names, VErr, VResult};
 use crate::parse::raw::{RawStep, S};
+use std::ops::Range;
+
+/// What can be wrong with a step apart from its op's arguments.
+#[derive(Debug, thiserror::Error)]
+enum StepProblem {
+    #[error("op \"wait\" is a scenario-level pause and takes no actor")]
+    ActorOnWait,
+    /// pause, resume, probe.
+    #[error("op \"{0}\" is a scenario-level op on the server under test and takes no actor")]
+    ActorOnServerOp(String),
+    #[error("step with op \"{0}\" is missing required key \"actor\"")]
+    MissingActor(String),
+    #[error("actor \"upstream\" exists only in forward mode (target.mode = \"forward\")")]
+    UpstreamOutsideForward,
+    #[error("step uses actor \"{name}\", which is not declared; declared actors: {declared}")]
+    UndeclaredActor { name: String, declared: Names },
+    /// `who`: "a TCP client", "a UDP client" or "the upstream actor".
+    #[error(
+        "op \"{op}\" is not valid for {who} (actor \"{actor}\"); expected one of: {}",
+        .allowed.join(", ")
+    )]
+    OpNotForActor {
+        op: String,
+        who: &'static str,
+        actor: String,
+        allowed: &'static [&'static str],
+    },
+    /// `allowed`: the keys `op` takes besides actor, op and id.
+    #[error(
+        "key \"{key}\" does not apply to op \"{op}\"; \"{op}\" takes {} (besides actor, op, id)",
+        takes(.allowed)
+    )]
+    KeyNotForOp {
+        key: &'static str,
+        op: String,
+        allowed: &'static [&'static str],
+    },
+    #[error("invalid step id \"{0}\"; expected lowercase letters, digits, '-' and '_'")]
+    InvalidId(String),
+    #[error(
+        "\"parallel\" applies to a step on a group (groups = {{ name = N }}); actor \"{actor}\" is a single {}",
+        if *.kind == ActorKind::Upstream { "upstream" } else { "client" }
+    )]
+    ParallelOnSingle { actor: String, kind: ActorKind },
+    #[error("key \"parallel\" does not apply to op \"{0}\"")]
+    ParallelWithoutActor(String),
+}
+
+/// "only a, b" or "no other keys".
+fn takes(allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        "no other keys".to_owned()
+    } else {
+        format!("only {}", allowed.join(", "))
+    }
+}
 
 pub(super) fn validate_step(
     src: &str,
@@ -19,16 +75,12 @@ pub(super) fn validate_step(
     let span = raw.span();
     let line_at = span.start;
 
-    let op_raw = r.op.as_ref().ok_or_else(|| VErr {
-        span: span.clone(),
-        message: format!("step is missing required key \"op\"; expected one of: {OPS}"),
-    })?;
+    let op_raw =
+        r.op.as_ref()
+            .ok_or_else(|| VErr::new(span.clone(), OpProblem::MissingOp))?;
     let op_name = op_raw.get_ref().as_str();
     if !OPS.split(", ").any(|o| o == op_name) {
-        return verr(
-            op_raw.span(),
-            format!("unknown op \"{op_name}\"; expected one of: {OPS}"),
-        );
+        return verr(op_raw.span(), OpProblem::UnknownOp(op_name.to_owned()));
     }
 
     let actor = step_actor(r, op_name, span.clone(), actors)?;
@@ -42,13 +94,7 @@ pub(super) fn validate_step(
         None => None,
         Some(i) => {
             if !is_ident(i.get_ref()) {
-                return verr(
-                    i.span(),
-                    format!(
-                        "invalid step id \"{}\"; expected lowercase letters, digits, '-' and '_'",
-                        i.get_ref()
-                    ),
-                );
+                return verr(i.span(), StepProblem::InvalidId(i.get_ref().clone()));
             }
             Some(i.get_ref().clone())
         }
@@ -60,17 +106,16 @@ pub(super) fn validate_step(
         (Some(p), Some(a)) => {
             return verr(
                 p.span(),
-                format!(
-                    "\"parallel\" applies to a step on a group (groups = {{ name = N }}); actor \"{}\" is a single {}",
-                    a.name,
-                    if a.kind == ActorKind::Upstream { "upstream" } else { "client" }
-                ),
+                StepProblem::ParallelOnSingle {
+                    actor: a.name.clone(),
+                    kind: a.kind,
+                },
             )
         }
         (Some(p), None) => {
             return verr(
                 p.span(),
-                format!("key \"parallel\" does not apply to op \"{op_name}\""),
+                StepProblem::ParallelWithoutActor(op_name.to_owned()),
             )
         }
     };
@@ -89,54 +134,41 @@ pub(super) fn validate_step(
 fn step_actor<'a>(
     r: &RawStep,
     op_name: &str,
-    span: std::ops::Range<usize>,
+    span: Range<usize>,
     actors: &'a [Actor],
 ) -> VResult<Option<&'a Actor>> {
     if matches!(op_name, "wait" | "pause" | "resume" | "probe") {
         if let Some(a) = &r.actor {
-            let what = if op_name == "wait" {
-                "a scenario-level pause"
+            let problem = if op_name == "wait" {
+                StepProblem::ActorOnWait
             } else {
-                "a scenario-level op on the server under test"
+                StepProblem::ActorOnServerOp(op_name.to_owned())
             };
-            return verr(
-                a.span(),
-                format!("op \"{op_name}\" is {what} and takes no actor"),
-            );
+            return verr(a.span(), problem);
         }
         return Ok(None);
     }
-    let a = r.actor.as_ref().ok_or_else(|| VErr {
-        span,
-        message: format!("step with op \"{op_name}\" is missing required key \"actor\""),
-    })?;
+    let a = r
+        .actor
+        .as_ref()
+        .ok_or_else(|| VErr::new(span, StepProblem::MissingActor(op_name.to_owned())))?;
     let name = a.get_ref();
     match actors.iter().find(|x| x.name == *name) {
         Some(x) => Ok(Some(x)),
-        None if name == UPSTREAM => verr(
+        None if name == UPSTREAM => verr(a.span(), StepProblem::UpstreamOutsideForward),
+        None => verr(
             a.span(),
-            "actor \"upstream\" exists only in forward mode (target.mode = \"forward\")",
+            StepProblem::UndeclaredActor {
+                name: name.clone(),
+                declared: Names(actors.iter().map(|x| x.name.clone()).collect()),
+            },
         ),
-        None => {
-            let list: Vec<&str> = actors.iter().map(|x| x.name.as_str()).collect();
-            let list = if list.is_empty() {
-                "(none)".to_owned()
-            } else {
-                list.join(", ")
-            };
-            verr(
-                a.span(),
-                format!(
-                    "step uses actor \"{name}\", which is not declared; declared actors: {list}"
-                ),
-            )
-        }
     }
 }
 
 /// Is the op valid for this actor / proto?
 fn check_op_suits(a: &Actor, proto: Proto, op_name: &str, op_raw: &S<String>) -> VResult<()> {
-    let (allowed, who): (&[&str], &str) = match (a.kind, proto) {
+    let (allowed, who): (&'static [&'static str], &'static str) = match (a.kind, proto) {
         (ActorKind::Upstream, _) => (
             &["accept", "send", "recv", "shutdown", "close", "abort"],
             "the upstream actor",
@@ -153,11 +185,12 @@ fn check_op_suits(a: &Actor, proto: Proto, op_name: &str, op_raw: &S<String>) ->
     if !allowed.contains(&op_name) {
         return verr(
             op_raw.span(),
-            format!(
-                "op \"{op_name}\" is not valid for {who} (actor \"{}\"); expected one of: {}",
-                a.name,
-                allowed.join(", ")
-            ),
+            StepProblem::OpNotForActor {
+                op: op_name.to_owned(),
+                who,
+                actor: a.name.clone(),
+                allowed,
+            },
         );
     }
     Ok(())
@@ -169,14 +202,13 @@ fn check_keys(r: &RawStep, op_name: &str) -> VResult<()> {
     for (key, s) in r.op_key_spans() {
         if let Some(s) = s {
             if !allowed.contains(&key) {
-                let takes = if allowed.is_empty() {
-                    "no other keys".to_owned()
-                } else {
-                    format!("only {}", allowed.join(", "))
-                };
                 return verr(
                     s,
-                    format!("key \"{key}\" does not apply to op \"{op_name}\"; \"{op_name}\" takes {takes} (besides actor, op, id)"),
+                    StepProblem::KeyNotForOp {
+                        key,
+                        op: op_name.to_owned(),
+                        allowed,
+                    },
                 );
             }
         }
