@@ -67,6 +67,7 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
         }
         out.push('\n');
     }
+    out.push_str(crate::bless::README_SECTION);
     out
 }
 

@@ -42,6 +42,8 @@ pub enum Cmd {
     Report(crate::report_command::ReportArgs),
     /// Benchmarks (figures, never a pass/fail): `bench accept`.
     Bench(crate::bench::BenchArgs),
+    /// Write what reports observed into the scenario files as per-OS expectations (diff first; --accept writes).
+    Bless(crate::bless::BlessArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,6 +142,7 @@ pub fn main() -> ExitCode {
         Cmd::Explore(args) => crate::explore::main(args),
         Cmd::Report(args) => crate::report_command::run(args),
         Cmd::Bench(args) => crate::bench::main(args),
+        Cmd::Bless(args) => crate::bless::main(args),
     };
     ExitCode::from(exit_code(code))
 }

@@ -13,6 +13,7 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_OUTPUT: u8 = 3;
 /// A report (`--report`, `--junit`, `--ctrf`, `--markdown`, `report … -o`)
 /// could not be written: the run's result is lost, so this wins over 0 and 1.
+/// `bless`: a scenario file could not be written.
 pub const EXIT_REPORT: u8 = 4;
 /// Some result is a harness error (status `error`: the harness ran out of
 /// descriptors, its own bind failed ...) and none failed: the run could not

@@ -5,6 +5,7 @@
 //! observations -> verdict -> report.
 
 pub mod bench;
+pub mod bless;
 pub mod catalog;
 pub mod cli;
 pub mod exit;

@@ -168,6 +168,7 @@ impl Impl {
     Ord,
     schemars::JsonSchema,
 )]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ExpectKey {
     Linux,
