@@ -172,6 +172,41 @@ fn socat_as_a_third_party_tcp_echo_survives() {
     assert_eq!(res[0]["status"], "passed");
 }
 
+/// wait_readable against a program netrepro did not write: socat's echo
+/// arrives, the peek sees it, and the close with it unread (RST) leaves
+/// socat (one child per connection) serving.
+#[cfg(unix)]
+#[test]
+fn wait_readable_sees_socats_echo_before_the_unread_close() {
+    if !socat_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (out, res) = run(
+        &[
+            "scenarios/tcp/close-unread-reply-wait-readable.toml",
+            "--target-cmd",
+            SOCAT_ECHO,
+            "--expect",
+            "survived",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(res[0]["verdict"], "survived");
+    let arrived = res[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["op"] == "wait_readable")
+        .expect("a wait_readable record");
+    assert_eq!(arrived["outcome"]["kind"], "ok", "{arrived}");
+    assert!(
+        arrived["outcome"]["bytes"].as_u64().unwrap() >= 1,
+        "{arrived}"
+    );
+}
+
 /// Scenario options netrepro cannot apply to someone else's program are
 /// named in the notes (idle_timeout_ms was dropped silently); max_fds is
 /// applied to a started command, so it is not.

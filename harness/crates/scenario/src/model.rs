@@ -304,6 +304,14 @@ pub enum Op {
     Shutdown {
         how: ShutdownHow,
     },
+    /// Wait until the socket is readable (data, EOF or a pending error)
+    /// without reading: a peek. Outcome `ok` with the bytes the peek saw
+    /// (left queued), `eof`, the error, or `timeout`. Replaces a fixed
+    /// `wait` in "the reply has arrived; now close without reading it".
+    #[serde(rename = "wait_readable")]
+    WaitReadable {
+        timeout_ms: u64,
+    },
     /// Graceful close (FIN for TCP).
     Close,
     /// SO_LINGER {1, 0} then close: the peer gets RST.
@@ -336,6 +344,7 @@ impl Op {
             Op::Send { .. } => "send",
             Op::Recv { .. } => "recv",
             Op::Shutdown { .. } => "shutdown",
+            Op::WaitReadable { .. } => "wait_readable",
             Op::Close => "close",
             Op::Abort => "abort",
             Op::Wait { .. } => "wait",

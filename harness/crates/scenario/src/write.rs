@@ -95,6 +95,7 @@ fn step(out: &mut String, s: &Step, header: &str) {
             writeln!(out, "how = {}", q(h)).unwrap();
         }
         Op::Wait { ms } => writeln!(out, "ms = {ms}").unwrap(),
+        Op::WaitReadable { timeout_ms } => writeln!(out, "timeout_ms = {timeout_ms}").unwrap(),
         Op::Connect {
             timeout_ms: Some(ms),
         } => writeln!(out, "timeout_ms = {ms}").unwrap(),

@@ -1,4 +1,4 @@
-//! Where one step runs: one op (connect, send, recv, shutdown, close,
+//! Where one step runs: one op (connect, send, recv, wait_readable, shutdown, close,
 //! abort, bind, accept, wait) of one actor's group member, on that member's
 //! socket slot, bounded by its own timeout and the scenario's deadline.
 //! Returns the outcome as observed; errors are classified by
@@ -144,6 +144,14 @@ pub(super) async fn exec_slot(
             match slot {
                 Sock::Tcp(s) => tcp::recv(s, *mode, d).await,
                 Sock::Udp { sock, connected } => udp::recv(sock, *connected, *mode, d).await,
+                Sock::None => no_socket(&step.actor),
+            }
+        }
+        (Op::WaitReadable { timeout_ms }, _, _) => {
+            let d = bounded(Duration::from_millis(*timeout_ms));
+            match slot {
+                Sock::Tcp(s) => tcp::wait_readable(s, d).await,
+                Sock::Udp { sock, .. } => udp::wait_readable(sock, d).await,
                 Sock::None => no_socket(&step.actor),
             }
         }

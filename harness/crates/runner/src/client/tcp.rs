@@ -98,6 +98,20 @@ pub async fn recv(stream: &mut TcpStream, mode: RecvMode, deadline: Instant) -> 
     }
 }
 
+/// Wait until a read would not block, without reading: a peek. `Ok` with
+/// the bytes queued (up to one chunk; they stay queued), `Eof`, the error
+/// a read would return (e.g. a reset), or `Timeout`.
+pub async fn wait_readable(stream: &TcpStream, deadline: Instant) -> StepOutcome {
+    let started = Instant::now();
+    let mut buf = vec![0u8; READ_CHUNK];
+    match timeout_at(deadline, stream.peek(&mut buf)).await {
+        Ok(Ok(0)) => StepOutcome::Eof { bytes: 0 },
+        Ok(Ok(n)) => StepOutcome::Ok { bytes: n },
+        Ok(Err(e)) => error_outcome(0, &e),
+        Err(_) => timeout_outcome(0, started),
+    }
+}
+
 pub fn shutdown(stream: &TcpStream, how: ShutdownHow) -> StepOutcome {
     let how = match how {
         ShutdownHow::Write => std::net::Shutdown::Write,
@@ -118,4 +132,56 @@ pub fn abort(stream: TcpStream) -> StepOutcome {
     };
     drop(stream);
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netrepro_sys::errors::ErrorClass;
+
+    async fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        (c, s)
+    }
+
+    fn soon(ms: u64) -> Instant {
+        Instant::now() + Duration::from_millis(ms)
+    }
+
+    #[tokio::test]
+    async fn wait_readable_sees_data_and_leaves_it_queued() {
+        let (mut c, mut s) = pair().await;
+        s.write_all(b"hello").await.unwrap();
+        assert_eq!(
+            wait_readable(&c, soon(5_000)).await,
+            StepOutcome::Ok { bytes: 5 }
+        );
+        // Nothing was consumed: a recv still gets all five bytes.
+        assert_eq!(
+            recv(&mut c, RecvMode::Exact(5), soon(5_000)).await,
+            StepOutcome::Ok { bytes: 5 }
+        );
+    }
+
+    #[tokio::test]
+    async fn wait_readable_reports_eof_timeout_and_reset() {
+        let (c, s) = pair().await;
+        match wait_readable(&c, soon(50)).await {
+            StepOutcome::Timeout { bytes: 0, after_ms } => assert!(after_ms >= 40, "{after_ms}"),
+            other => panic!("{other:?}"),
+        }
+        drop(s);
+        assert_eq!(
+            wait_readable(&c, soon(5_000)).await,
+            StepOutcome::Eof { bytes: 0 }
+        );
+        let (c, s) = pair().await;
+        abort(s);
+        match wait_readable(&c, soon(5_000)).await {
+            StepOutcome::Error { error, .. } => assert_eq!(error.class, ErrorClass::Reset),
+            other => panic!("{other:?}"),
+        }
+    }
 }

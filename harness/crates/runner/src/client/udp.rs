@@ -61,3 +61,21 @@ pub async fn recv(
         },
     }
 }
+
+/// Wait until a datagram (or a pending error, e.g. an ICMP port
+/// unreachable on a connected socket) is queued, without taking it: a peek.
+/// `Ok` with the size of the next datagram, the error, or `Timeout`.
+pub async fn wait_readable(sock: &UdpSocket, deadline: Instant) -> StepOutcome {
+    let started = Instant::now();
+    // Whole-datagram buffer: Windows fails a peek into a smaller one with
+    // WSAEMSGSIZE.
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    match timeout_at(deadline, sock.peek_from(&mut buf)).await {
+        Ok(Ok((n, _))) => StepOutcome::Ok { bytes: n },
+        Ok(Err(e)) => error_outcome(0, &e),
+        Err(_) => StepOutcome::Timeout {
+            bytes: 0,
+            after_ms: started.elapsed().as_millis() as u64,
+        },
+    }
+}

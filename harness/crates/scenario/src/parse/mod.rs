@@ -26,11 +26,13 @@
 //!
 //! [[steps]]
 //! actor = "a"          # required, except for wait / pause / resume / probe (which take none)
-//! op = "connect"       # connect | bind | accept | send | recv | shutdown | close | abort | wait | pause | resume | probe
+//! op = "connect"       # connect | bind | accept | send | recv | wait_readable | shutdown | close | abort | wait | pause | resume | probe
 //! id = "first-read"    # optional, unique; expectations refer to steps by id
 //! # send:     exactly one of bytes = N | text = "..."   (N <= MAX_PAYLOAD, udp: MAX_UDP_PAYLOAD)
 //! # recv:     bytes = N (exact) | until = "eof" (tcp only) | neither (any);
 //! #           timeout_ms = N (1..=MAX_RECV_TIMEOUT_MS, default DEFAULT_RECV_TIMEOUT_MS)
+//! # wait_readable: timeout_ms as recv; waits until a read would not block and
+//! #           reads nothing (a peek): ok (bytes queued), eof, the error, timeout
 //! # shutdown: how = "write" | "read" | "both" (tcp only)
 //! # connect:  timeout_ms = N (optional, 1..=MAX_CONNECT_TIMEOUT_MS): tcp, outcome
 //! #           "timeout" if the handshake takes longer (default client::CONNECT_TIMEOUT)
@@ -47,9 +49,9 @@
 //! #           alive = verdict "hung" (use it when the scenario means "others
 //! #           are served while this client is open").
 //! # parallel = true   (optional, a step on a group: all members at once, not one by one)
-//! # udp clients: bind, connect, send, recv, close
-//! # tcp clients: connect, send, recv, shutdown, close, abort
-//! # upstream:    accept, send, recv, shutdown, close, abort
+//! # udp clients: bind, connect, send, recv, wait_readable, close
+//! # tcp clients: connect, send, recv, wait_readable, shutdown, close, abort
+//! # upstream:    accept, send, recv, wait_readable, shutdown, close, abort
 //! # A key that does not belong to the op is an error.
 //!
 //! [[steps]]

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 /// Every op, in the order error messages list them.
 pub(super) const OPS: &str =
-    "connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume, probe";
+    "connect, bind, accept, send, recv, wait_readable, shutdown, close, abort, wait, pause, resume, probe";
 
 /// What can be wrong with an op and its arguments (numbers out of range
 /// aside).
@@ -50,6 +50,7 @@ pub(super) fn op_keys(op: &str) -> &'static [&'static str] {
         "connect" => &["timeout_ms"],
         "send" => &["bytes", "text", "timeout_ms"],
         "recv" => &["bytes", "until", "timeout_ms"],
+        "wait_readable" => &["timeout_ms"],
         "shutdown" => &["how"],
         "wait" => &["ms"],
         _ => &[],
@@ -77,6 +78,9 @@ pub(super) fn validate_op(
         "probe" => Op::Probe,
         "send" => send(r, udp, op_at, step_at)?,
         "recv" => recv(r, udp)?,
+        "wait_readable" => Op::WaitReadable {
+            timeout_ms: recv_timeout(r)?,
+        },
         "shutdown" => shutdown(r, op_at)?,
         "wait" => wait(r, op_at)?,
         // Checked against OPS by the caller.
@@ -154,11 +158,16 @@ fn recv(r: &RawStep, udp: bool) -> VResult<Op> {
         },
         (None, None) => RecvMode::Any,
     };
-    let timeout_ms = match &r.timeout_ms {
-        Some(t) => check_range(t, "timeout_ms", 1, limits::MAX_RECV_TIMEOUT_MS)?,
-        None => limits::DEFAULT_RECV_TIMEOUT_MS,
-    };
+    let timeout_ms = recv_timeout(r)?;
     Ok(Op::Recv { mode, timeout_ms })
+}
+
+/// `timeout_ms` of a recv or a wait_readable: bounded, with a default.
+fn recv_timeout(r: &RawStep) -> VResult<u64> {
+    match &r.timeout_ms {
+        Some(t) => check_range(t, "timeout_ms", 1, limits::MAX_RECV_TIMEOUT_MS),
+        None => Ok(limits::DEFAULT_RECV_TIMEOUT_MS),
+    }
 }
 
 fn shutdown(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
@@ -187,8 +196,10 @@ fn wait(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
 #[cfg(test)]
 mod tests {
     use super::{validate_op, OpProblem};
+    use crate::model::{limits, Op};
+    use crate::parse::parse_str;
     use crate::parse::raw::RawStep;
-    use crate::parse::test_support::{assert_located, with_head, with_udp_head};
+    use crate::parse::test_support::{assert_located, p, with_head, with_udp_head};
     use rstest::rstest;
 
     /// The problem `validate_op` finds in a step written as `keys`, as
@@ -228,6 +239,22 @@ mod tests {
         assert!(matches!(problem("wait", "", false), OpProblem::WaitNeedsMs));
     }
 
+    #[test]
+    fn wait_readable_takes_a_bounded_timeout_with_a_default() {
+        let s = parse_str(
+            &with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"wait_readable\"\n[[steps]]\nactor = \"a\"\nop = \"wait_readable\"\ntimeout_ms = 250\n"),
+            &p(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.steps[0].op,
+            Op::WaitReadable {
+                timeout_ms: limits::DEFAULT_RECV_TIMEOUT_MS
+            }
+        );
+        assert_eq!(s.steps[1].op, Op::WaitReadable { timeout_ms: 250 });
+    }
+
     #[rstest]
     #[case::send_both_bytes_and_text(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 3\ntext = \"abc\"\n"), 10, 8, "exactly one of \"bytes\" or \"text\", found both")]
@@ -261,6 +288,10 @@ mod tests {
     )]
     #[case::send_timeout_out_of_range(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\ntimeout_ms = 0\n"), 10, 14, "\"timeout_ms\" must be between 1 and 30000")]
+    #[case::wait_readable_takes_no_bytes(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"wait_readable\"\nbytes = 3\n"), 9, 9, "key \"bytes\" does not apply to op \"wait_readable\"; \"wait_readable\" takes only timeout_ms")]
+    #[case::wait_readable_timeout_too_long(
+        with_udp_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"wait_readable\"\ntimeout_ms = 30001\n"), 9, 14, "\"timeout_ms\" must be between 1 and 30000")]
     fn bad_input_is_located(
         #[case] src: String,
         #[case] line: usize,

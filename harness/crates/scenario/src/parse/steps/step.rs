@@ -170,15 +170,31 @@ fn step_actor<'a>(
 fn check_op_suits(a: &Actor, proto: Proto, op_name: &str, op_raw: &S<String>) -> VResult<()> {
     let (allowed, who): (&'static [&'static str], &'static str) = match (a.kind, proto) {
         (ActorKind::Upstream, _) => (
-            &["accept", "send", "recv", "shutdown", "close", "abort"],
+            &[
+                "accept",
+                "send",
+                "recv",
+                "wait_readable",
+                "shutdown",
+                "close",
+                "abort",
+            ],
             "the upstream actor",
         ),
         (ActorKind::Client, Proto::Udp) => (
-            &["bind", "connect", "send", "recv", "close"],
+            &["bind", "connect", "send", "recv", "wait_readable", "close"],
             "a UDP client",
         ),
         (ActorKind::Client, Proto::Tcp) => (
-            &["connect", "send", "recv", "shutdown", "close", "abort"],
+            &[
+                "connect",
+                "send",
+                "recv",
+                "wait_readable",
+                "shutdown",
+                "close",
+                "abort",
+            ],
             "a TCP client",
         ),
     };
@@ -223,7 +239,7 @@ mod tests {
 
     #[rstest]
     #[case::unknown_op(
-        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, shutdown, close, abort, wait, pause, resume, probe")]
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"abrot\"\n"), 8, 6, "unknown op \"abrot\"; expected one of: connect, bind, accept, send, recv, wait_readable, shutdown, close, abort, wait, pause, resume, probe")]
     #[case::missing_op(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\n"),
         6,
