@@ -51,13 +51,6 @@ fn recv(proto: Proto, max: usize) -> BoxedStrategy<Op> {
         .boxed()
 }
 
-/// Wait for readability, bounded like a recv.
-fn wait_readable() -> BoxedStrategy<Op> {
-    (MIN_RECV_TIMEOUT_MS..=MAX_RECV_TIMEOUT_MS)
-        .prop_map(|timeout_ms| Op::WaitReadable { timeout_ms })
-        .boxed()
-}
-
 fn send(max: usize) -> BoxedStrategy<Op> {
     (1..=max)
         .prop_map(|n| Op::Send {
@@ -82,7 +75,6 @@ fn client_op(proto: Proto) -> BoxedStrategy<Op> {
             4 => Just(Op::Connect { timeout_ms: None }),
             4 => send(MAX_TCP_SEND),
             3 => recv(Proto::Tcp, MAX_TCP_SEND),
-            1 => wait_readable(),
             1 => how().prop_map(|how| Op::Shutdown { how }),
             2 => Just(Op::Close),
             2 => Just(Op::Abort),
@@ -93,7 +85,6 @@ fn client_op(proto: Proto) -> BoxedStrategy<Op> {
             1 => Just(Op::Connect { timeout_ms: None }),
             4 => send(MAX_UDP_SEND),
             3 => recv(Proto::Udp, MAX_UDP_SEND),
-            1 => wait_readable(),
             2 => Just(Op::Close),
         ]
         .boxed(),
