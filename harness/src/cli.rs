@@ -97,7 +97,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     /// How many scenario runs at once (each has its own server process and
-    /// ports); default: the number of CPUs. Results keep the file order.
+    /// ports); default: 4 per CPU (runs mostly wait), at most 64, and no
+    /// more than fit under the descriptor limit. Results keep the file order.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
 }
@@ -313,7 +314,11 @@ fn run(args: RunArgs) -> u8 {
     // another's result.
     let jobs = match &external {
         Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
-        _ => netrepro_runner::jobs::jobs(args.jobs),
+        _ => netrepro_runner::jobs::jobs(
+            args.jobs,
+            netrepro_sys::fdlimit::available(),
+            netrepro_runner::jobs::widest(&scenarios),
+        ),
     };
     let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
     let extra = crate::outputs::Extra {

@@ -233,7 +233,7 @@ fn options_not_applied_to_socat_are_named_in_the_notes() {
         .map(|n| n.as_str().unwrap().to_string())
         .collect();
     assert!(
-        notes.iter().any(|n| n.starts_with("idle_timeout_ms = 200")),
+        notes.iter().any(|n| n.starts_with("idle_timeout_ms = 500")),
         "{notes:?}"
     );
     assert!(!notes.iter().any(|n| n.contains("max_fds")), "{notes:?}");

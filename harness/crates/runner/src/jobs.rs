@@ -2,6 +2,15 @@
 //! while handing results back in the order of the files (so reports and
 //! tables are stable whatever finishes first). Each run has its own server
 //! process, ports and sockets, so runs do not share state.
+//!
+//! The default number of runs at once is chosen from what a run spends its
+//! time on: waiting (probe and step timeouts against a hung server, the
+//! settle wait, reply delays), not CPU. Measured on a 2-core machine (issue
+//! 16): the catalog's results add up to about 90 s while each uses a few
+//! ms of CPU, so [`PER_CPU`] runs per CPU keep the cores busy without
+//! starving the timing of any one run. The runs also share the harness's
+//! descriptor limit, so the default never exceeds what the widest scenario
+//! times the jobs fits under it.
 
 use crate::config::RunConfig;
 use crate::plan::Subject;
@@ -12,12 +21,45 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
-/// `--jobs`, or the number of CPUs (at least 1).
-pub fn jobs(requested: Option<u16>) -> usize {
+/// Runs at once per CPU by default (see module doc). At 16 per CPU on a
+/// loaded 2-core machine hardened servers' probes began to miss their
+/// timeouts; 4 per CPU passed every run.
+pub const PER_CPU: usize = 4;
+
+/// The most runs at once by default (the `--jobs` flag's own maximum).
+pub const MAX_DEFAULT: usize = 64;
+
+/// `--jobs`, or the default: [`PER_CPU`] runs per CPU, at most
+/// [`MAX_DEFAULT`], and no more than fit under the harness's descriptor
+/// limit `fd_limit` (`None`: no limit) when each run may hold `per_run_fds`
+/// (the widest scenario's need). At least 1.
+pub fn jobs(requested: Option<u16>, fd_limit: Option<u64>, per_run_fds: u64) -> usize {
     requested.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        || {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            default_jobs(cpus, fd_limit, per_run_fds)
+        },
         usize::from,
     )
+}
+
+/// The default for `cpus` CPUs (see [`jobs`]).
+pub fn default_jobs(cpus: usize, fd_limit: Option<u64>, per_run_fds: u64) -> usize {
+    let by_cpu = cpus.saturating_mul(PER_CPU).min(MAX_DEFAULT);
+    let by_fds = fd_limit.map_or(usize::MAX, |l| {
+        usize::try_from(l / per_run_fds.max(1)).unwrap_or(usize::MAX)
+    });
+    by_cpu.min(by_fds).max(1)
+}
+
+/// The most descriptors one run of any of `scenarios` may hold in the
+/// harness (see [`crate::harness_error::fds_needed`]).
+pub fn widest(scenarios: &[Scenario]) -> u64 {
+    scenarios
+        .iter()
+        .map(crate::harness_error::fds_needed)
+        .max()
+        .unwrap_or(1)
 }
 
 /// Start every (scenario, subject) pair, at most `jobs` at a time, and return
@@ -92,9 +134,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jobs_default_to_the_cpus_and_respect_the_flag() {
-        assert_eq!(jobs(Some(3)), 3);
-        assert!(jobs(None) >= 1);
+    fn jobs_default_to_several_per_cpu_within_the_fd_limit_and_respect_the_flag() {
+        assert_eq!(jobs(Some(3), Some(10), 1000), 3);
+        assert!(jobs(None, None, 100) >= PER_CPU);
+        assert_eq!(default_jobs(2, None, 100), 2 * PER_CPU);
+        assert_eq!(default_jobs(1000, None, 100), MAX_DEFAULT);
+        // 1024 descriptors, runs of up to 200: five fit.
+        assert_eq!(default_jobs(2, Some(1024), 200), 5.min(2 * PER_CPU));
+        assert_eq!(default_jobs(64, Some(1024), 200), 5);
+        // Even one run that does not fit runs alone (preflight then says why).
+        assert_eq!(default_jobs(8, Some(50), 200), 1);
     }
 
     /// With one slot, items start in order and never overlap; with several,
