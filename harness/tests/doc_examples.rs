@@ -331,3 +331,28 @@ fn braces_expand_to_each_alternative() {
     assert_eq!(expand_braces("a/{b,c}.rs"), ["a/b.rs", "a/c.rs"]);
     assert_eq!(expand_braces("a/b.rs"), ["a/b.rs"]);
 }
+
+/// The Rust test file shown in docs/reproduce.md ("In your own cargo
+/// tests") is not compiled from the doc; it is the example crate's file,
+/// which is. The two must be identical.
+#[test]
+fn the_cargo_test_file_in_the_docs_is_the_example_crates_file() {
+    let doc = std::fs::read_to_string(repo().join("docs/reproduce.md")).unwrap();
+    let file = std::fs::read_to_string(repo().join("examples/echo-server/tests/netrepro.rs"))
+        .unwrap()
+        .replace("\r\n", "\n");
+    let section = doc
+        .split("\n## In your own cargo tests\n")
+        .nth(1)
+        .expect("docs/reproduce.md has a section \"In your own cargo tests\"");
+    let block = section
+        .split("\n```rust\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```\n").next())
+        .expect("the section has a ```rust block");
+    assert_eq!(
+        format!("{block}\n"),
+        file,
+        "docs/reproduce.md's ```rust block differs from examples/echo-server/tests/netrepro.rs"
+    );
+}
