@@ -64,6 +64,6 @@ mod suite;
 mod target;
 
 pub use case::{Case, Failure, Passed};
-pub use netrepro_scenario::Verdict;
+pub use netrepro_scenario::{Proto, Verdict};
 pub use suite::{SetupError, Suite};
 pub use target::{Target, TargetError};

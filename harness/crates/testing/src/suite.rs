@@ -8,7 +8,7 @@ use crate::catalog;
 use crate::target::{Target, TargetError};
 use netrepro_runner::external::mode_skip;
 use netrepro_runner::{RunConfig, Subject};
-use netrepro_scenario::{load_paths, parse_str, Scenario, ScenarioError, Verdict};
+use netrepro_scenario::{load_paths, parse_str, Proto, Scenario, ScenarioError, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +25,7 @@ pub struct Suite {
     expect_all: Vec<Verdict>,
     expect: BTreeMap<String, Vec<Verdict>>,
     ready_timeout: Option<Duration>,
+    proto: Option<Proto>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +93,7 @@ impl Suite {
             expect_all: vec![Verdict::Survived],
             expect: BTreeMap::new(),
             ready_timeout: None,
+            proto: None,
         }
     }
 
@@ -155,6 +157,14 @@ impl Suite {
         self
     }
 
+    /// Run only the scenarios of this protocol (a TCP-only server and the
+    /// whole catalog: `.catalog().proto(Proto::Tcp)`). Scenarios of the
+    /// other protocol are left out, not failed.
+    pub fn proto(mut self, proto: Proto) -> Suite {
+        self.proto = Some(proto);
+        self
+    }
+
     /// How long a started target may take to be ready (print `LISTENING` or
     /// accept on its `{port}`); default 5 s.
     pub fn ready_timeout(mut self, timeout: Duration) -> Suite {
@@ -189,6 +199,9 @@ impl Suite {
         }
         let mut cases = Vec::new();
         for (key, sc) in &scenarios {
+            if self.proto.is_some_and(|p| p != sc.target.proto) {
+                continue;
+            }
             let expect = self.expect.get(key).unwrap_or(&self.expect_all);
             for (name, target) in &self.targets {
                 let ext = target
@@ -342,6 +355,23 @@ mod tests {
             catalog::FILES.len(),
             "every catalog file is one mode or the other"
         );
+    }
+
+    #[test]
+    fn proto_keeps_the_scenarios_of_one_protocol() {
+        let all = names(&Suite::new().catalog().target("e", echo()));
+        let tcp = names(&Suite::new().catalog().proto(Proto::Tcp).target("e", echo()));
+        let udp = names(&Suite::new().catalog().proto(Proto::Udp).target("e", echo()));
+        assert!(!tcp.is_empty() && tcp.iter().all(|n| n.starts_with("tcp/")));
+        assert!(!udp.is_empty() && udp.iter().all(|n| n.starts_with("udp/")));
+        assert_eq!(tcp.len() + udp.len(), all.len());
+        // An expectation for a scenario the filter left out is no mistake.
+        let s = Suite::new()
+            .catalog()
+            .proto(Proto::Udp)
+            .target("e", echo())
+            .expect("tcp/idle-client", [Verdict::Hung]);
+        assert!(s.cases().is_ok());
     }
 
     #[test]
