@@ -207,6 +207,41 @@ fn wait_readable_sees_socats_echo_before_the_unread_close() {
     );
 }
 
+/// UDP to a closed loopback port and past the IPv4 size limit, with a
+/// Python UDP echo as the server: the client-side outcomes are the
+/// kernel's (ECONNREFUSED on the connected socket, EMSGSIZE), the server
+/// sees none of it and survives.
+#[cfg(target_os = "linux")]
+#[test]
+fn udp_to_a_closed_port_and_oversize_leave_a_python_echo_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let echo = "python3 examples/targets/tribler_udp_echo_fixed.py --port {port}";
+    let (out, res) = run(
+        &[
+            "scenarios/udp/send-to-closed-port.toml",
+            "--target-cmd",
+            echo,
+            "--expect",
+            "survived",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(res[0]["verdict"], "survived");
+    let outcome = |id: &str| -> Value {
+        res[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id}"))["outcome"]
+            .clone()
+    };
+    assert_eq!(outcome("tied-recv")["error"]["name"], "ECONNREFUSED");
+    assert_eq!(outcome("too-big")["error"]["name"], "EMSGSIZE");
+    assert_eq!(outcome("loose-recv")["kind"], "timeout");
+}
+
 /// Scenario options netrepro cannot apply to someone else's program are
 /// named in the notes (idle_timeout_ms was dropped silently); max_fds is
 /// applied to a started command, so it is not.

@@ -54,6 +54,7 @@ fn recv(proto: Proto, max: usize) -> BoxedStrategy<Op> {
 fn send(max: usize) -> BoxedStrategy<Op> {
     (1..=max)
         .prop_map(|n| Op::Send {
+            to: None,
             payload: Payload::Bytes(n),
             timeout_ms: None,
         })
@@ -72,7 +73,7 @@ fn how() -> impl Strategy<Value = ShutdownHow> {
 fn client_op(proto: Proto) -> BoxedStrategy<Op> {
     match proto {
         Proto::Tcp => prop_oneof![
-            4 => Just(Op::Connect { timeout_ms: None }),
+            4 => Just(Op::Connect { to: None, timeout_ms: None }),
             4 => send(MAX_TCP_SEND),
             3 => recv(Proto::Tcp, MAX_TCP_SEND),
             1 => how().prop_map(|how| Op::Shutdown { how }),
@@ -82,7 +83,7 @@ fn client_op(proto: Proto) -> BoxedStrategy<Op> {
         .boxed(),
         Proto::Udp => prop_oneof![
             1 => Just(Op::Bind),
-            1 => Just(Op::Connect { timeout_ms: None }),
+            1 => Just(Op::Connect { to: None, timeout_ms: None }),
             4 => send(MAX_UDP_SEND),
             3 => recv(Proto::Udp, MAX_UDP_SEND),
             2 => Just(Op::Close),

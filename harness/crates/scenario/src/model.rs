@@ -274,12 +274,40 @@ pub enum ShutdownHow {
     Both,
 }
 
+/// Where a UDP `send` or `connect` goes instead of the server under test.
+/// Always loopback (the parser refuses anything else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UdpDest {
+    /// A loopback port of the server's address family that nothing is bound
+    /// to: the runner binds a UDP socket to port 0, notes the port and
+    /// closes it just before the step, so the kernel answers with ICMP
+    /// port unreachable.
+    Closed,
+    /// This address in 127.0.0.0/8 or `::1` (of the server's family).
+    Addr(std::net::SocketAddr),
+}
+
+impl UdpDest {
+    /// The text a scenario file holds: `"closed"` or `"127.0.0.1:9"`.
+    pub fn as_text(&self) -> String {
+        match self {
+            UdpDest::Closed => "closed".to_owned(),
+            UdpDest::Addr(a) => a.to_string(),
+        }
+    }
+}
+
 /// One operation of one actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
 pub enum Op {
     /// TCP: connect to the server. UDP: connect the socket (connected UDP).
     Connect {
+        /// UDP only: connect to this loopback destination instead of the
+        /// server under test (e.g. a closed port: the ICMP path).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<UdpDest>,
         /// TCP: give up after this long (outcome "timeout"): a connect that
         /// waits for a SYN retransmit (a full listen queue) takes 1 s or
         /// more. `None` = `client::CONNECT_TIMEOUT`.
@@ -292,6 +320,10 @@ pub enum Op {
     Accept,
     Send {
         payload: Payload,
+        /// UDP only, unconnected socket: send to this loopback destination
+        /// instead of the server under test.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<UdpDest>,
         /// Give up after this long and record how much went out (a peer that
         /// stops reading blocks a large send); `None` = `client::SEND_TIMEOUT`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -588,7 +620,16 @@ pub mod limits {
     pub const MAX_ACTOR_COUNT: u32 = 1_000;
     pub const MAX_STEPS: usize = 1_000;
     pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
+    /// Largest UDP payload that fits an IPv4 datagram (65 535 - 20 - 8).
     pub const MAX_UDP_PAYLOAD: usize = 65_507;
+    /// Largest UDP payload that fits an IPv6 datagram without jumbograms
+    /// (65 535 - 8).
+    pub const MAX_UDP6_PAYLOAD: usize = 65_527;
+    /// Largest UDP send a scenario may ask for: one byte past what any
+    /// UDP length field can carry (65 535 - 8), so "too large for IPv4" and
+    /// "too large for IPv6" can both be asked and the client's own
+    /// EMSGSIZE / WSAEMSGSIZE expected.
+    pub const MAX_UDP_SEND: usize = 65_528;
     /// Most repetitions of one `repeat` block.
     pub const MAX_REPEAT: u64 = 1_000;
     /// Most step executions (steps x group members x repetitions) per scenario.

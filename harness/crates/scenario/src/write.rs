@@ -68,8 +68,12 @@ fn step(out: &mut String, s: &Step, header: &str) {
     match &s.op {
         Op::Send {
             payload,
+            to,
             timeout_ms,
         } => {
+            if let Some(to) = to {
+                writeln!(out, "to = {}", q(&to.as_text())).unwrap();
+            }
             match payload {
                 Payload::Bytes(n) => writeln!(out, "bytes = {n}").unwrap(),
                 Payload::Text(t) => writeln!(out, "text = {}", q(t)).unwrap(),
@@ -96,9 +100,14 @@ fn step(out: &mut String, s: &Step, header: &str) {
         }
         Op::Wait { ms } => writeln!(out, "ms = {ms}").unwrap(),
         Op::WaitReadable { timeout_ms } => writeln!(out, "timeout_ms = {timeout_ms}").unwrap(),
-        Op::Connect {
-            timeout_ms: Some(ms),
-        } => writeln!(out, "timeout_ms = {ms}").unwrap(),
+        Op::Connect { to, timeout_ms } => {
+            if let Some(to) = to {
+                writeln!(out, "to = {}", q(&to.as_text())).unwrap();
+            }
+            if let Some(ms) = timeout_ms {
+                writeln!(out, "timeout_ms = {ms}").unwrap();
+            }
+        }
         _ => {}
     }
 }

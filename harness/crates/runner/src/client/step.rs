@@ -74,7 +74,7 @@ pub(super) async fn exec_slot(
                 Err(o) => o,
             }
         }
-        (Op::Connect { timeout_ms }, ActorKind::Client, Proto::Tcp) => {
+        (Op::Connect { timeout_ms, .. }, ActorKind::Client, Proto::Tcp) => {
             let limit = timeout_ms.map_or(CONNECT_TIMEOUT, Duration::from_millis);
             match tcp::connect(server, bounded(limit)).await {
                 Ok(s) => {
@@ -97,14 +97,18 @@ pub(super) async fn exec_slot(
             }
             Err(e) => io_error(&e),
         },
-        (Op::Connect { .. }, _, Proto::Udp) => {
+        (Op::Connect { to, .. }, _, Proto::Udp) => {
             if let Err(o) = ensure_udp(slot, server).await {
                 return (o, None);
             }
             let Sock::Udp { sock, connected } = slot else {
                 unreachable!()
             };
-            match sock.connect(server).await {
+            let dest = match udp::dest(*to, server) {
+                Ok(d) => d,
+                Err(e) => return (harness_setup_error(&e), None),
+            };
+            match sock.connect(dest).await {
                 Ok(()) => {
                     *connected = true;
                     StepOutcome::Ok { bytes: 0 }
@@ -115,6 +119,7 @@ pub(super) async fn exec_slot(
         (
             Op::Send {
                 payload,
+                to,
                 timeout_ms,
             },
             _,
@@ -130,7 +135,15 @@ pub(super) async fn exec_slot(
             match slot {
                 Sock::Tcp(s) => tcp::send(s, data, bounded(limit)).await,
                 Sock::Udp { sock, connected } => match data.whole() {
-                    Some(d) => udp::send(sock, *connected, server, d).await,
+                    Some(d) => match to {
+                        None => udp::send(sock, *connected, server, d).await,
+                        // An explicit destination: sendto, even on a
+                        // connected socket (what the OS says is the outcome).
+                        Some(to) => match udp::dest(Some(*to), server) {
+                            Ok(dest) => udp::send(sock, false, dest, d).await,
+                            Err(e) => harness_setup_error(&e),
+                        },
+                    },
                     None => skipped(format!(
                         "a {}-byte datagram is larger than any UDP datagram",
                         data.len()
@@ -197,6 +210,12 @@ fn io_error(e: &std::io::Error) -> StepOutcome {
         bytes: 0,
         error: netrepro_sys::errors::observe(e),
     }
+}
+
+/// The harness could not prepare a step (e.g. find a closed port): not an
+/// outcome of the server's, so the step is skipped with the reason.
+fn harness_setup_error(e: &std::io::Error) -> StepOutcome {
+    skipped(format!("the harness could not prepare this step: {e}"))
 }
 
 pub(super) fn skipped(reason: String) -> StepOutcome {

@@ -1,7 +1,7 @@
 //! UDP operations of one actor on a real socket.
 
 use netrepro_observe::StepOutcome;
-use netrepro_scenario::RecvMode;
+use netrepro_scenario::{RecvMode, UdpDest};
 use netrepro_sys::errors;
 use std::net::SocketAddr;
 use tokio::net::UdpSocket;
@@ -19,6 +19,21 @@ fn error_outcome(bytes: usize, e: &std::io::Error) -> StepOutcome {
 
 /// A UDP socket bound to the loopback address of `server`'s family.
 pub use crate::loopback::udp_socket_for as bind;
+
+/// Where a UDP send or connect goes: the server, or the step's `to`. A
+/// `closed` destination is a loopback port of the server's family that a
+/// socket held a moment ago and has released, so nothing is bound to it
+/// (the OS hands out ephemeral ports in turn, so it is not reused at once).
+pub fn dest(to: Option<UdpDest>, server: SocketAddr) -> std::io::Result<SocketAddr> {
+    match to {
+        None => Ok(server),
+        Some(UdpDest::Addr(a)) => Ok(a),
+        Some(UdpDest::Closed) => {
+            let s = std::net::UdpSocket::bind(SocketAddr::new(server.ip(), 0))?;
+            s.local_addr()
+        }
+    }
+}
 
 pub async fn send(sock: &UdpSocket, connected: bool, to: SocketAddr, data: &[u8]) -> StepOutcome {
     let r = if connected {

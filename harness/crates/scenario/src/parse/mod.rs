@@ -28,7 +28,9 @@
 //! actor = "a"          # required, except for wait / pause / resume / probe (which take none)
 //! op = "connect"       # connect | bind | accept | send | recv | wait_readable | shutdown | close | abort | wait | pause | resume | probe
 //! id = "first-read"    # optional, unique; expectations refer to steps by id
-//! # send:     exactly one of bytes = N | text = "..."   (N <= MAX_PAYLOAD, udp: MAX_UDP_PAYLOAD)
+//! # send:     exactly one of bytes = N | text = "..."   (N <= MAX_PAYLOAD, udp: MAX_UDP_SEND)
+//! # send, connect (udp only): to = "closed" | "127.0.0.1:9" | "[::1]:9" (loopback,
+//! #           the server's family; default: the server under test)
 //! # recv:     bytes = N (exact) | until = "eof" (tcp only) | neither (any);
 //! #           timeout_ms = N (1..=MAX_RECV_TIMEOUT_MS, default DEFAULT_RECV_TIMEOUT_MS)
 //! # wait_readable: timeout_ms as recv; waits until a read would not block and

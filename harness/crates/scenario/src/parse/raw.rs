@@ -58,6 +58,8 @@ pub(super) struct RawStep {
     pub timeout_ms: Option<S<u64>>,
     pub how: Option<S<String>>,
     pub ms: Option<S<u64>>,
+    /// UDP send / connect: `"closed"` or a loopback address.
+    pub to: Option<S<String>>,
     pub parallel: Option<S<bool>>,
     /// A repeated block: `repeat = N` with its steps in `do`.
     pub repeat: Option<S<u64>>,
@@ -68,7 +70,7 @@ pub(super) struct RawStep {
 impl RawStep {
     /// The keys whose meaning depends on the op, with where they are set
     /// (one list, so the repeat-block check and the per-op check agree).
-    pub fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 6] {
+    pub fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 7] {
         [
             ("bytes", self.bytes.as_ref().map(S::span)),
             ("text", self.text.as_ref().map(S::span)),
@@ -76,6 +78,7 @@ impl RawStep {
             ("timeout_ms", self.timeout_ms.as_ref().map(S::span)),
             ("how", self.how.as_ref().map(S::span)),
             ("ms", self.ms.as_ref().map(S::span)),
+            ("to", self.to.as_ref().map(S::span)),
         ]
     }
 }

@@ -144,12 +144,29 @@ fn valid_scenario_round_trips() {
             },
         ],
         steps: vec![
-            step(None, "a", Op::Connect { timeout_ms: None }, 14),
-            step(None, "crowd", Op::Connect { timeout_ms: None }, 18),
+            step(
+                None,
+                "a",
+                Op::Connect {
+                    to: None,
+                    timeout_ms: None,
+                },
+                14,
+            ),
+            step(
+                None,
+                "crowd",
+                Op::Connect {
+                    to: None,
+                    timeout_ms: None,
+                },
+                18,
+            ),
             step(
                 None,
                 "a",
                 Op::Send {
+                    to: None,
                     payload: Payload::Text("hello".into()),
                     timeout_ms: None,
                 },
@@ -159,6 +176,7 @@ fn valid_scenario_round_trips() {
                 None,
                 "crowd",
                 Op::Send {
+                    to: None,
                     payload: Payload::Bytes(4096),
                     timeout_ms: None,
                 },
@@ -175,7 +193,15 @@ fn valid_scenario_round_trips() {
                 36,
             ),
             step(None, "crowd", Op::Abort, 43),
-            step(None, "b_2", Op::Connect { timeout_ms: None }, 47),
+            step(
+                None,
+                "b_2",
+                Op::Connect {
+                    to: None,
+                    timeout_ms: None,
+                },
+                47,
+            ),
             step(
                 None,
                 "b_2",

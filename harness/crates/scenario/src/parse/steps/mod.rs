@@ -155,6 +155,7 @@ server = "survived"
         assert_eq!(
             s.steps[2].op,
             Op::Send {
+                to: None,
                 payload: Payload::Bytes(10),
                 timeout_ms: Some(300)
             }

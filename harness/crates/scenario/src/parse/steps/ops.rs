@@ -2,7 +2,7 @@
 //! may hold (`send`'s payload, `recv`'s mode, `shutdown`'s how, …), one
 //! function per op that takes any.
 
-use crate::model::{limits, Op, Payload, RecvMode, ShutdownHow};
+use crate::model::{limits, Op, Payload, RecvMode, ShutdownHow, UdpDest};
 use crate::parse::check::{check_range, verr, VErr, VResult};
 use crate::parse::raw::{RawStep, S};
 use std::ops::Range;
@@ -42,13 +42,21 @@ pub(super) enum OpProblem {
     UnknownHow(String),
     #[error("wait needs \"ms\" = N (at most {max})", max = limits::MAX_WAIT_MS)]
     WaitNeedsMs,
+    #[error("\"to\" is UDP only (a TCP client connects to the server under test)")]
+    ToNeedsUdp,
+    #[error("invalid \"to\" \"{0}\"; expected \"closed\" (a loopback port nothing is bound to) or a loopback address with port, e.g. \"127.0.0.1:9\" or \"[::1]:9\"")]
+    BadTo(String),
+    #[error("\"to\" {0} is not loopback; only 127.0.0.0/8 and ::1 are allowed")]
+    ToNotLoopback(String),
+    #[error("\"to\" {0} is not of the server's address family ({1}); a socket bound for one family cannot send to the other")]
+    ToWrongFamily(String, &'static str),
 }
 
 /// Keys each op accepts besides `op`, `actor` and `id`.
 pub(super) fn op_keys(op: &str) -> &'static [&'static str] {
     match op {
-        "connect" => &["timeout_ms"],
-        "send" => &["bytes", "text", "timeout_ms"],
+        "connect" => &["timeout_ms", "to"],
+        "send" => &["bytes", "text", "timeout_ms", "to"],
         "recv" => &["bytes", "until", "timeout_ms"],
         "wait_readable" => &["timeout_ms"],
         "shutdown" => &["how"],
@@ -64,11 +72,12 @@ pub(super) fn validate_op(
     op_name: &str,
     r: &RawStep,
     udp: bool,
+    v6: bool,
     op_at: Range<usize>,
     step_at: Range<usize>,
 ) -> VResult<Op> {
     Ok(match op_name {
-        "connect" => connect(r, udp)?,
+        "connect" => connect(r, udp, v6)?,
         "bind" => Op::Bind,
         "accept" => Op::Accept,
         "close" => Op::Close,
@@ -76,7 +85,7 @@ pub(super) fn validate_op(
         "pause" => Op::Pause,
         "resume" => Op::Resume,
         "probe" => Op::Probe,
-        "send" => send(r, udp, op_at, step_at)?,
+        "send" => send(r, udp, v6, op_at, step_at)?,
         "recv" => recv(r, udp)?,
         "wait_readable" => Op::WaitReadable {
             timeout_ms: recv_timeout(r)?,
@@ -88,11 +97,12 @@ pub(super) fn validate_op(
     })
 }
 
-fn connect(r: &RawStep, udp: bool) -> VResult<Op> {
+fn connect(r: &RawStep, udp: bool, v6: bool) -> VResult<Op> {
     if let (true, Some(t)) = (udp, &r.timeout_ms) {
         return verr(t.span(), OpProblem::UdpConnectTimeout);
     }
     Ok(Op::Connect {
+        to: udp_dest(r, udp, v6)?,
         timeout_ms: r
             .timeout_ms
             .as_ref()
@@ -101,7 +111,31 @@ fn connect(r: &RawStep, udp: bool) -> VResult<Op> {
     })
 }
 
-/// The largest payload a send or an exact recv may name.
+/// `to` of a UDP send or connect: `"closed"` or a loopback address of the
+/// server's family.
+fn udp_dest(r: &RawStep, udp: bool, v6: bool) -> VResult<Option<UdpDest>> {
+    let Some(t) = &r.to else { return Ok(None) };
+    if !udp {
+        return verr(t.span(), OpProblem::ToNeedsUdp);
+    }
+    let text = t.get_ref();
+    if text == "closed" {
+        return Ok(Some(UdpDest::Closed));
+    }
+    let addr: std::net::SocketAddr = text
+        .parse()
+        .or_else(|_| verr(t.span(), OpProblem::BadTo(text.clone())))?;
+    if !addr.ip().is_loopback() {
+        return verr(t.span(), OpProblem::ToNotLoopback(text.clone()));
+    }
+    if addr.is_ipv6() != v6 {
+        let family = if v6 { "IPv6" } else { "IPv4" };
+        return verr(t.span(), OpProblem::ToWrongFamily(text.clone(), family));
+    }
+    Ok(Some(UdpDest::Addr(addr)))
+}
+
+/// The largest payload an exact recv may name.
 fn max_payload(udp: bool) -> usize {
     if udp {
         limits::MAX_UDP_PAYLOAD
@@ -110,14 +144,27 @@ fn max_payload(udp: bool) -> usize {
     }
 }
 
-fn send(r: &RawStep, udp: bool, op_at: Range<usize>, step_at: Range<usize>) -> VResult<Op> {
+fn send(
+    r: &RawStep,
+    udp: bool,
+    v6: bool,
+    op_at: Range<usize>,
+    step_at: Range<usize>,
+) -> VResult<Op> {
     let payload = match (&r.bytes, &r.text) {
         (Some(_), Some(t)) => return verr(t.span(), OpProblem::SendBoth),
         (None, None) => return verr(op_at, OpProblem::SendNeither),
         (Some(b), None) => Payload::Bytes(usize::try_from(*b.get_ref()).unwrap_or(usize::MAX)),
         (None, Some(t)) => Payload::Text(t.get_ref().clone()),
     };
-    let max = max_payload(udp);
+    // A UDP send may go past the family's datagram limit (65 507 bytes
+    // for IPv4, 65 527 for IPv6), up to one byte past the larger, so the
+    // client's own EMSGSIZE / WSAEMSGSIZE can be the expected outcome.
+    let max = if udp {
+        limits::MAX_UDP_SEND
+    } else {
+        limits::MAX_PAYLOAD
+    };
     if payload.len() > max {
         let s = r
             .bytes
@@ -141,6 +188,7 @@ fn send(r: &RawStep, udp: bool, op_at: Range<usize>, step_at: Range<usize>) -> V
         .transpose()?;
     Ok(Op::Send {
         payload,
+        to: udp_dest(r, udp, v6)?,
         timeout_ms,
     })
 }
@@ -206,7 +254,7 @@ mod tests {
     /// its enum (not its text).
     fn problem(op: &str, keys: &str, udp: bool) -> OpProblem {
         let raw: RawStep = toml::from_str(keys).unwrap();
-        let err = validate_op(op, &raw, udp, 0..1, 0..2).unwrap_err();
+        let err = validate_op(op, &raw, udp, false, 0..1, 0..2).unwrap_err();
         *err.problem.downcast::<OpProblem>().unwrap()
     }
 
@@ -217,10 +265,10 @@ mod tests {
             OpProblem::SendBoth
         ));
         assert!(matches!(
-            problem("send", "bytes = 65508", true),
+            problem("send", "bytes = 65529", true),
             OpProblem::PayloadTooLarge {
-                len: 65508,
-                max: 65507,
+                len: 65529,
+                max: 65528,
                 udp: true
             }
         ));
@@ -237,6 +285,47 @@ mod tests {
             OpProblem::ShutdownNeedsHow
         ));
         assert!(matches!(problem("wait", "", false), OpProblem::WaitNeedsMs));
+    }
+
+    #[test]
+    fn udp_to_is_closed_or_a_loopback_address_of_the_servers_family() {
+        use crate::model::{Payload, UdpDest};
+        let s = parse_str(
+            &with_udp_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"connect\"\nto = \"closed\"\n[[steps]]\nactor = \"a\"\nop = \"send\"\nto = \"127.0.0.2:9\"\nbytes = 65528\n"),
+            &p(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.steps[0].op,
+            Op::Connect {
+                to: Some(UdpDest::Closed),
+                timeout_ms: None
+            }
+        );
+        assert_eq!(
+            s.steps[1].op,
+            Op::Send {
+                payload: Payload::Bytes(limits::MAX_UDP_SEND),
+                to: Some(UdpDest::Addr("127.0.0.2:9".parse().unwrap())),
+                timeout_ms: None
+            }
+        );
+        assert!(matches!(
+            problem("send", "bytes = 1\nto = \"10.0.0.1:9\"", true),
+            OpProblem::ToNotLoopback(_)
+        ));
+        assert!(matches!(
+            problem("send", "bytes = 1\nto = \"[::1]:9\"", true),
+            OpProblem::ToWrongFamily(..)
+        ));
+        assert!(matches!(
+            problem("send", "bytes = 1\nto = \"9\"", true),
+            OpProblem::BadTo(_)
+        ));
+        assert!(matches!(
+            problem("connect", "to = \"closed\"", false),
+            OpProblem::ToNeedsUdp
+        ));
     }
 
     #[test]
@@ -266,11 +355,19 @@ mod tests {
     )]
     #[case::udp_payload_too_large(
         with_udp_head(
-            "actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 65508\n"
+            "actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 65529\n"
         ),
         9,
         9,
-        "at most 65507 bytes"
+        "at most 65528 bytes"
+    )]
+    #[case::to_not_loopback(
+        with_udp_head(
+            "actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\nto = \"192.0.2.1:9\"\n"
+        ),
+        10,
+        6,
+        "is not loopback"
     )]
     #[case::recv_until_eof_on_udp(
         with_udp_head(

@@ -88,7 +88,18 @@ pub(super) fn validate_step(
         check_op_suits(a, target.proto, op_name, op_raw)?;
     }
     check_keys(r, op_name)?;
-    let op = validate_op(op_name, r, target.proto == Proto::Udp, op_raw.span(), span)?;
+    let v6 = target
+        .bind
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_ipv6());
+    let op = validate_op(
+        op_name,
+        r,
+        target.proto == Proto::Udp,
+        v6,
+        op_raw.span(),
+        span,
+    )?;
 
     let id = match &r.id {
         None => None,
