@@ -1,5 +1,6 @@
 //! `netrepro report …`: schema, merge, diff, html, markdown. Exit codes: 0
-//! ok (diff: no regression), 1 diff found a regression, 2 bad input (an
+//! ok (diff: no regression), 1 diff found a regression (`--gate`: by the
+//! expectations only), 2 bad input (an
 //! unreadable or invalid file, named in the message), 4 the output could
 //! not be written.
 
@@ -42,7 +43,16 @@ pub enum ReportCmd {
         labels: Vec<String>,
     },
     /// What changed from OLD to NEW (reports or matrices); exit 1 on a regression.
-    Diff { old: PathBuf, new: PathBuf },
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Count regressions by the expectations only (CI against a stored
+        /// baseline): a cell that fails and did not before, or a result that
+        /// met its expectation and is now skipped, an error or gone. A
+        /// verdict change the expectation allows is listed, not counted.
+        #[arg(long)]
+        gate: bool,
+    },
     /// One self-contained HTML page of a matrix or a report.
     Html {
         input: PathBuf,
@@ -149,12 +159,17 @@ pub fn run(args: ReportArgs) -> u8 {
                 }
             }
         }
-        ReportCmd::Diff { old, new } => {
+        ReportCmd::Diff { old, new, gate } => {
             let (o, n) = match (load_or_exit(&old), load_or_exit(&new)) {
                 (Ok(o), Ok(n)) => (o, n),
                 (Err(c), _) | (_, Err(c)) => return c,
             };
-            let changes = diff::diff(&Matrix::from_loaded(&o), &Matrix::from_loaded(&n));
+            let rule = if gate {
+                diff::Rule::Expectations
+            } else {
+                diff::Rule::Behaviour
+            };
+            let changes = diff::diff_by(&Matrix::from_loaded(&o), &Matrix::from_loaded(&n), rule);
             netrepro_sys::out!("{changes}");
             if changes.regressions() > 0 {
                 EXIT_FAILED

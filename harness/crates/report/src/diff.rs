@@ -1,7 +1,10 @@
 //! `report diff OLD NEW`: what changed between two runs (reports or
-//! matrices), cell by cell (scenario x platform x impl). A regression is a
-//! cell that newly fails, a failing cell with a newly failing expectation,
-//! or a verdict that got worse; CI gates on it through the exit code.
+//! matrices), cell by cell (scenario x platform x impl). What counts as a
+//! regression depends on the [`Rule`]: by default a cell that newly fails,
+//! a failing cell with a newly failing expectation, or a verdict that got
+//! worse; with `--gate` ([`Rule::Expectations`]) only what the expectations
+//! say, so that a stored baseline can gate CI without flaking on verdicts a
+//! scenario allows several of. CI gates on it through the exit code.
 
 use super::matrix::{Cell, Matrix};
 use super::model::Status;
@@ -72,6 +75,31 @@ impl Changes {
     }
 }
 
+/// What counts as a regression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rule {
+    /// Behaviour got worse: a verdict moved down the severity order (even
+    /// within what the expectation allows), a cell newly failed, a failing
+    /// cell fails one more expectation, a new cell fails.
+    #[default]
+    Behaviour,
+    /// The expectations say it got worse (`report diff --gate`, for CI
+    /// against a stored baseline): a cell fails that did not fail before
+    /// (new cells included), or a cell that met its expectation (passed or
+    /// unverified) is now skipped, a harness error, or gone. Verdict and
+    /// error changes are listed, never counted: where a scenario allows
+    /// several verdicts (a race it names, such as tcp fd-exhaustion's
+    /// naive-seq `survived | crashed`) either one passes, so the gate does
+    /// not flake on it.
+    Expectations,
+}
+
+/// A cell that said something good about the server: it met its
+/// expectation, or there was none to miss.
+fn met(s: Status) -> bool {
+    matches!(s, Status::Passed | Status::Unverified)
+}
+
 /// How bad a verdict is for a server: higher is worse. Not running at all
 /// ranks below every verdict so that "could not start" -> "crashed" counts.
 fn severity(v: Option<Verdict>) -> u8 {
@@ -97,12 +125,15 @@ fn all_errors(c: &Cell, side: Side) -> &[String] {
     }
 }
 
-fn cell_changes(old: &Cell, new: &Cell) -> Vec<(ChangeKind, bool)> {
+fn cell_changes(old: &Cell, new: &Cell, rule: Rule) -> Vec<(ChangeKind, bool)> {
+    let behaviour = rule == Rule::Behaviour;
     let mut out = Vec::new();
     if old.verdict != new.verdict {
-        // A verdict that got worse is a regression even when the expectation
-        // allows both: the server behaves worse than it did.
-        let worse = new.verdict.is_some() && severity(new.verdict) > severity(old.verdict);
+        // Behaviour: a verdict that got worse is a regression even when the
+        // expectation allows both: the server behaves worse than it did.
+        // Expectations: the status below says whether it was allowed.
+        let worse =
+            behaviour && new.verdict.is_some() && severity(new.verdict) > severity(old.verdict);
         out.push((
             ChangeKind::VerdictFlip {
                 from: old.verdict,
@@ -113,12 +144,15 @@ fn cell_changes(old: &Cell, new: &Cell) -> Vec<(ChangeKind, bool)> {
     }
     if old.status != new.status {
         let newly_failed = new.status == Status::Failed;
+        // Expectations: a result that met its expectation and is now
+        // skipped or a harness error is a result lost.
+        let lost = !behaviour && met(old.status) && !met(new.status);
         out.push((
             ChangeKind::StatusChange {
                 from: old.status,
                 to: new.status,
             },
-            newly_failed,
+            newly_failed || lost,
         ));
     }
     for side in [Side::Client, Side::Server] {
@@ -134,13 +168,22 @@ fn cell_changes(old: &Cell, new: &Cell) -> Vec<(ChangeKind, bool)> {
     }
     let lines = minus(&new.diff, &old.diff);
     if !lines.is_empty() && new.status == Status::Failed {
-        out.push((ChangeKind::NewlyFailing { lines }, true));
+        // Expectations: the status change above already counted a cell
+        // that newly fails; one that failed before stays a known failure,
+        // whichever of its allowed races it lost this time.
+        out.push((ChangeKind::NewlyFailing { lines }, behaviour));
     }
     out
 }
 
-/// Compare two matrices (a plain report is a one-platform matrix).
+/// Compare two matrices (a plain report is a one-platform matrix) by
+/// [`Rule::Behaviour`].
 pub fn diff(old: &Matrix, new: &Matrix) -> Changes {
+    diff_by(old, new, Rule::Behaviour)
+}
+
+/// Compare two matrices, counting regressions by `rule`.
+pub fn diff_by(old: &Matrix, new: &Matrix, rule: Rule) -> Changes {
     let mut out = Vec::new();
     let mut push = |scenario: &str, column: &str, kind, regression| {
         out.push(Change {
@@ -165,7 +208,7 @@ pub fn diff(old: &Matrix, new: &Matrix) -> Changes {
                     ncell.status == Status::Failed,
                 ),
                 Some(ocell) => {
-                    for (kind, reg) in cell_changes(ocell, ncell) {
+                    for (kind, reg) in cell_changes(ocell, ncell, rule) {
                         push(&nrow.scenario.name, col, kind, reg);
                     }
                 }
@@ -177,9 +220,12 @@ pub fn diff(old: &Matrix, new: &Matrix) -> Changes {
             .rows
             .iter()
             .find(|r| r.scenario.name == orow.scenario.name);
-        for col in orow.cells.keys() {
+        for (col, ocell) in &orow.cells {
             if !nrow.is_some_and(|r| r.cells.contains_key(col)) {
-                push(&orow.scenario.name, col, ChangeKind::Vanished, false);
+                // Expectations: a result that met its expectation is lost
+                // (a renamed or deleted scenario needs a new baseline).
+                let lost = rule == Rule::Expectations && met(ocell.status);
+                push(&orow.scenario.name, col, ChangeKind::Vanished, lost);
             }
         }
     }
