@@ -156,20 +156,22 @@ fn socat_as_a_third_party_tcp_echo_survives() {
     if !socat_installed() {
         return;
     }
+    let res = socat_echo_survives("scenarios/tcp/rst-mid-request.toml");
+    assert_eq!(res["status"], "passed");
+}
+
+/// Runs `scenario` against socat's echo expecting `survived`; checks the
+/// exit code and the verdict, returns the result.
+#[cfg(unix)]
+fn socat_echo_survives(scenario: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let (out, res) = run(
-        &[
-            "scenarios/tcp/rst-mid-request.toml",
-            "--target-cmd",
-            SOCAT_ECHO,
-            "--expect",
-            "survived",
-        ],
+        &[scenario, "--target-cmd", SOCAT_ECHO, "--expect", "survived"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(res[0]["verdict"], "survived");
-    assert_eq!(res[0]["status"], "passed");
+    res[0].clone()
 }
 
 /// wait_readable against a program netrepro did not write: socat's echo
@@ -181,20 +183,8 @@ fn wait_readable_sees_socats_echo_before_the_unread_close() {
     if !socat_installed() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (out, res) = run(
-        &[
-            "scenarios/tcp/close-unread-reply-wait-readable.toml",
-            "--target-cmd",
-            SOCAT_ECHO,
-            "--expect",
-            "survived",
-        ],
-        dir.path(),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(res[0]["verdict"], "survived");
-    let arrived = res[0]["steps"]
+    let res = socat_echo_survives("scenarios/tcp/close-unread-reply-wait-readable.toml");
+    let arrived = res["steps"]
         .as_array()
         .unwrap()
         .iter()
