@@ -304,6 +304,7 @@ pub fn main(args: ExploreArgs) -> u8 {
             reply_delay_ms: args.reply_delay_ms,
             idle_timeout_ms: None,
         },
+        netns: false,
     };
     let cfg = match crate::runtime::config_for_this_binary() {
         Ok(c) => c,
@@ -442,6 +443,7 @@ mod tests {
                 mode: Mode::Echo,
                 bind: "127.0.0.1".into(),
                 options: ServerOptions::default(),
+                netns: false,
             },
             subject: Subject::Builtin(Impl::Naive),
             cases: 2,

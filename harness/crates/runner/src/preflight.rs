@@ -5,12 +5,14 @@
 //! scenario (`os_options`); a scenario whose sockets do not fit under the
 //! harness's descriptor limit is a harness error (`harness_error`); the
 //! scenario's address family must be available and match a `--target-addr`
-//! (`family`).
+//! (`family`); a scenario with link faults needs `tc` / `nft` (`link`) and a
+//! server it starts itself (a `--target-addr` server is outside the run's
+//! network namespace).
 
 use crate::external::{self, ExternalKind};
 use crate::family::{self, BadBind};
 use crate::plan::Plan;
-use crate::{harness_error, os_options};
+use crate::{harness_error, link, os_options};
 use netrepro_scenario::{Platform, Scenario, ServerOptions};
 use std::net::IpAddr;
 
@@ -18,6 +20,8 @@ use std::net::IpAddr;
 pub struct Cleared {
     pub options: ServerOptions,
     pub bind: IpAddr,
+    /// `netns = true`: the link-fault tools the steps need.
+    pub link: Option<link::Tools>,
 }
 
 /// The scenario does not run.
@@ -69,5 +73,19 @@ pub fn check(
             return Err(NotRun::Skipped(note));
         }
     }
-    Ok(Cleared { options, bind })
+    let link = if sc.target.netns {
+        if let Some(ExternalKind::Addr(a)) = plan.ext.map(|x| &x.kind) {
+            return Err(NotRun::Skipped(format!(
+                "needs a server started inside the run's own network namespace; the --target-addr server at {a} is outside it (use --target-cmd)"
+            )));
+        }
+        Some(link::find_tools(sc).map_err(NotRun::Skipped)?)
+    } else {
+        None
+    };
+    Ok(Cleared {
+        options,
+        bind,
+        link,
+    })
 }

@@ -1,13 +1,18 @@
 //! One scenario x subject, end to end, in the order the data flows:
-//! scenario -> preflight -> start -> client actors -> probe -> settle ->
-//! decide -> expect -> record. Each stage is in the file named for it; this
-//! one only passes the data along. Every wait is bounded; the server is
-//! killed and reaped at the end whatever happened.
+//! scenario -> preflight -> link -> start -> client actors -> probe ->
+//! settle -> decide -> expect -> record. Each stage is in the file named for
+//! it; this one only passes the data along. Every wait is bounded; the
+//! server is killed and reaped at the end whatever happened. A scenario with
+//! `netns = true` runs all of this inside a network namespace of its own
+//! (`netns`).
 
 use crate::client::{self, Session};
 use crate::config::RunConfig;
 use crate::plan::{Plan, Subject};
-use crate::{busy, cut_short, decide, end_probe, expect, preflight, record, settle, start};
+use crate::preflight::NotRun;
+use crate::{
+    busy, cut_short, decide, end_probe, expect, link, netns, preflight, record, settle, start,
+};
 use netrepro_report::ResultRecord;
 use netrepro_scenario::{Impl, Scenario, Verdict};
 use tokio::time::Instant;
@@ -19,6 +24,17 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
 
 /// Run one scenario against a built-in implementation or an external target.
 pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRecord {
+    if sc.target.netns {
+        let here = |sc: Scenario, subject: Subject, cfg: RunConfig| async move {
+            run_here(&sc, &subject, &cfg).await
+        };
+        return netns::run_isolated(sc, subject, cfg, here).await;
+    }
+    run_here(sc, subject, cfg).await
+}
+
+/// [`run_subject`] in the calling thread's network namespace.
+async fn run_here(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRecord {
     let started = Instant::now();
     let plan = Plan::new(sc, subject, cfg);
     let mut rec = record::new(sc, &plan);
@@ -27,6 +43,14 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     let cleared = match preflight::check(sc, &plan, cfg.platform, &mut rec.notes) {
         Ok(c) => c,
         Err(why) => return record::not_run(rec, why, started),
+    };
+    // Link faults: the namespace's tc / nft ready before anything listens.
+    let link = match cleared.link {
+        None => None,
+        Some(tools) => match link::prepare(sc, tools).await {
+            Ok(l) => Some(l),
+            Err(why) => return record::not_run(rec, NotRun::Skipped(why), started),
+        },
     };
 
     // The server under test (and, in forward mode, the upstream listener).
@@ -44,6 +68,7 @@ pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> R
     let baseline = target.sample("baseline");
     let mut session = Session::new(sc, target.addr(), upstream.clone());
     session.set_pauser(target.pauser());
+    session.set_link(link);
     session.set_probe(plan.probe.clone(), plan.probe_limit);
     let log = session.run(sc).await;
     if session.resumed_at_end() {

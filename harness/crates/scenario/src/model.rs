@@ -212,6 +212,12 @@ pub struct TargetSpec {
     /// Bind address for the server; loopback by default.
     pub bind: String,
     pub options: ServerOptions,
+    /// Linux: run the server and every client in a network namespace the
+    /// run creates for itself, on that namespace's own loopback, so that
+    /// link-fault steps (`netem`, `blackhole`, `heal`) touch nothing else.
+    /// Where namespaces are not available the scenario is skipped.
+    #[serde(default)]
+    pub netns: bool,
 }
 
 /// Who performs a step.
@@ -365,6 +371,37 @@ pub enum Op {
     /// Not served while the server is alive = `hung`: for scenarios whose
     /// meaning is "the server serves others while a client is open".
     Probe,
+    /// Link fault (needs `[target] netns = true`): shape the namespace's
+    /// loopback with `tc qdisc ... netem` (tc-netem(8)); replaces any earlier
+    /// `netem`. Takes no actor: it applies to every packet on the link.
+    Netem(Netem),
+    /// Link fault (needs `netns = true`): drop every packet to or from the
+    /// local port of the actor's socket (nftables in the namespace), so the
+    /// peer sees neither FIN nor RST: the actor vanished silently.
+    Blackhole,
+    /// Undo every `netem` and `blackhole` so far. Takes no actor.
+    Heal,
+}
+
+/// What a `netem` step does to the link (tc-netem(8)); at least one is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Netem {
+    /// Delay every packet by this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// Drop this percentage of packets (0..=100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_pct: Option<u8>,
+    /// Send this percentage of packets twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_pct: Option<u8>,
+    /// Send this percentage of packets at once while the rest wait for
+    /// `delay_ms` (which reordering needs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_pct: Option<u8>,
+    /// Limit the link to this many kilobits per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_kbit: Option<u64>,
 }
 
 impl Op {
@@ -383,6 +420,9 @@ impl Op {
             Op::Pause => "pause",
             Op::Resume => "resume",
             Op::Probe => "probe",
+            Op::Netem(_) => "netem",
+            Op::Blackhole => "blackhole",
+            Op::Heal => "heal",
         }
     }
 }
@@ -405,7 +445,15 @@ pub struct Step {
 impl Op {
     /// Ops of the scenario itself, not of an actor: they take no `actor`.
     pub fn is_scenario_level(&self) -> bool {
-        matches!(self, Op::Wait { .. } | Op::Pause | Op::Resume | Op::Probe)
+        matches!(
+            self,
+            Op::Wait { .. } | Op::Pause | Op::Resume | Op::Probe | Op::Netem(_) | Op::Heal
+        )
+    }
+
+    /// Ops that change the link: they need `[target] netns = true`.
+    pub fn is_link_fault(&self) -> bool {
+        matches!(self, Op::Netem(_) | Op::Blackhole | Op::Heal)
     }
 }
 
@@ -413,6 +461,16 @@ impl Scenario {
     /// True if any step pauses the server (it must be our own process).
     pub fn pauses_server(&self) -> bool {
         self.steps.iter().any(|s| s.op == Op::Pause)
+    }
+
+    /// True if any step is a `netem` (the run needs `tc`).
+    pub fn uses_netem(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s.op, Op::Netem(_)))
+    }
+
+    /// True if any step is a `blackhole` (the run needs `nft`).
+    pub fn uses_blackhole(&self) -> bool {
+        self.steps.iter().any(|s| s.op == Op::Blackhole)
     }
 }
 

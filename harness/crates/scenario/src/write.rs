@@ -100,6 +100,20 @@ fn step(out: &mut String, s: &Step, header: &str) {
         }
         Op::Wait { ms } => writeln!(out, "ms = {ms}").unwrap(),
         Op::WaitReadable { timeout_ms } => writeln!(out, "timeout_ms = {timeout_ms}").unwrap(),
+        Op::Netem(n) => {
+            let keys = [
+                ("delay_ms", n.delay_ms),
+                ("loss_pct", n.loss_pct.map(u64::from)),
+                ("duplicate_pct", n.duplicate_pct.map(u64::from)),
+                ("reorder_pct", n.reorder_pct.map(u64::from)),
+                ("rate_kbit", n.rate_kbit),
+            ];
+            for (k, v) in keys {
+                if let Some(v) = v {
+                    writeln!(out, "{k} = {v}").unwrap();
+                }
+            }
+        }
         Op::Connect { to, timeout_ms } => {
             if let Some(to) = to {
                 writeln!(out, "to = {}", q(&to.as_text())).unwrap();
@@ -164,6 +178,9 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     }
     if let Some(n) = t.options.idle_timeout_ms {
         writeln!(out, "idle_timeout_ms = {n}").unwrap();
+    }
+    if t.netns {
+        writeln!(out, "netns = true").unwrap();
     }
 
     // Steps in order; a repeat block is one `[[steps]]` with `repeat = N`
@@ -318,13 +335,15 @@ mod tests {
                         reply_delay_ms,
                         idle_timeout_ms: None,
                     },
+                    netns: false,
                 }),
             (
                 any::<bool>(),
                 prop::option::of(16u64..4096),
-                prop::option::of(1u64..60_000)
+                prop::option::of(1u64..60_000),
+                any::<bool>(),
             )
-                .prop_map(|(fwd, max_fds, idle_timeout_ms)| TargetSpec {
+                .prop_map(|(fwd, max_fds, idle_timeout_ms, netns)| TargetSpec {
                     proto: Proto::Tcp,
                     mode: if fwd { Mode::Forward } else { Mode::Echo },
                     bind: "::1".into(),
@@ -334,6 +353,7 @@ mod tests {
                         reply_delay_ms: None,
                         idle_timeout_ms,
                     },
+                    netns,
                 }),
         ];
         (
@@ -356,6 +376,30 @@ mod tests {
                     normalised(s)
                 })
             })
+    }
+
+    #[test]
+    fn link_fault_steps_round_trip() {
+        let src = "name = \"x\"\nsummary = \"y\"\nactors = [\"c\"]\n[target]\nproto = \"tcp\"\nnetns = true\n\
+            [[steps]]\nactor = \"c\"\nop = \"connect\"\n\
+            [[steps]]\nop = \"netem\"\ndelay_ms = 20\nloss_pct = 5\nduplicate_pct = 1\nreorder_pct = 25\nrate_kbit = 800\n\
+            [[steps]]\nactor = \"c\"\nop = \"blackhole\"\n\
+            [[steps]]\nop = \"heal\"\n";
+        let s = normalised(crate::parse_str(src, Path::new("x.toml")).unwrap());
+        assert!(s.target.netns);
+        assert_eq!(
+            s.steps[1].op,
+            Op::Netem(crate::model::Netem {
+                delay_ms: Some(20),
+                loss_pct: Some(5),
+                duplicate_pct: Some(1),
+                reorder_pct: Some(25),
+                rate_kbit: Some(800),
+            })
+        );
+        assert_eq!(s.steps[2].op, Op::Blackhole);
+        assert_eq!(s.steps[3].op, Op::Heal);
+        assert_eq!(round_trip(&s), s);
     }
 
     proptest! {

@@ -8,6 +8,7 @@
 //!   [`errtext`], the same codes read from a server's printed output;
 //! - [`process`]: process groups, Job objects, the Linux subreaper
 //!   supervisor, tree walks, pause / resume, resource sampling;
+//! - [`netns`]: a network namespace of its own for link-fault scenarios;
 //! - [`fdlimit`], [`file_kind`], [`interrupt`], [`stdio`]: descriptor limits,
 //!   what kind of file a path is, interrupt signals, and stdout / stderr that
 //!   end quietly when their reader goes away.
@@ -19,6 +20,7 @@ pub mod fdlimit;
 pub mod file_kind;
 pub mod files;
 pub mod interrupt;
+pub mod netns;
 pub mod platform;
 pub mod process;
 pub mod stdio;

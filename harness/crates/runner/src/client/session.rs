@@ -6,6 +6,7 @@
 //! the scenario's side of every connection.
 
 use super::step::{exec_slot, skipped, wait, Ctx, Sock};
+use crate::link::Link;
 use crate::probe::ProbeSpec;
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{ActorKind, Op, Proto, Scenario, Step};
@@ -40,6 +41,8 @@ pub struct Session {
     mode: netrepro_scenario::Mode,
     /// A `probe` step was not served.
     probe_unserved: bool,
+    /// The run's own network namespace's link (`netns = true`).
+    link: Option<Link>,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
@@ -84,6 +87,7 @@ impl Session {
             probe: (ProbeSpec::default(), Duration::from_secs(2)),
             mode: scenario.target.mode,
             probe_unserved: false,
+            link: None,
         }
     }
 
@@ -97,6 +101,12 @@ impl Session {
     /// client while the scenario's clients were open).
     pub fn probe_unserved(&self) -> bool {
         self.probe_unserved
+    }
+
+    /// What `netem` / `blackhole` / `heal` steps act on (`None`: no
+    /// namespace of its own; such steps are skipped with the reason).
+    pub fn set_link(&mut self, link: Option<Link>) {
+        self.link = link;
     }
 
     /// What `pause` / `resume` steps act on; without one (`--target-addr`)
@@ -166,6 +176,9 @@ impl Session {
         if step.op == Op::Probe {
             return self.probe_op().await;
         }
+        if step.op.is_link_fault() {
+            return self.link_op(step, member).await;
+        }
         let ctx = self.ctx(&step.actor);
         let Some(slot) = self
             .socks
@@ -198,6 +211,42 @@ impl Session {
             self.probe_unserved = true;
         }
         p.outcome
+    }
+
+    /// `netem` / `heal` on the whole link, `blackhole` on the local port of
+    /// the actor's socket.
+    async fn link_op(&mut self, step: &Step, member: u32) -> StepOutcome {
+        let port = match &step.op {
+            Op::Blackhole => {
+                let slot = self
+                    .socks
+                    .get(&step.actor)
+                    .and_then(|v| v.get(member as usize));
+                let local = match slot {
+                    Some(Sock::Tcp(s)) => s.local_addr().ok(),
+                    Some(Sock::Udp { sock, .. }) => sock.local_addr().ok(),
+                    _ => None,
+                };
+                match local {
+                    Some(a) => Some(a.port()),
+                    None => {
+                        return skipped(format!(
+                            "actor {:?} has no open socket to blackhole",
+                            step.actor
+                        ))
+                    }
+                }
+            }
+            _ => None,
+        };
+        let Some(link) = self.link.as_mut() else {
+            return skipped("this run has no network namespace of its own".to_string());
+        };
+        match (&step.op, port) {
+            (Op::Netem(n), _) => link.netem(n).await,
+            (Op::Blackhole, Some(p)) => link.blackhole(p).await,
+            _ => link.heal().await,
+        }
     }
 
     /// `pause` / `resume` on the server's process tree.

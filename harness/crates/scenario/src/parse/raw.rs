@@ -41,6 +41,7 @@ pub(super) struct RawTarget {
     pub max_fds: Option<S<u64>>,
     pub reply_delay_ms: Option<S<u64>>,
     pub idle_timeout_ms: Option<S<u64>>,
+    pub netns: Option<S<bool>>,
     /// Accepted here too: `actors = ...` written after `[target]` lands in it.
     pub actors: Option<S<Vec<S<String>>>>,
     pub groups: Option<S<BTreeMap<S<String>, S<u64>>>>,
@@ -60,6 +61,11 @@ pub(super) struct RawStep {
     pub ms: Option<S<u64>>,
     /// UDP send / connect: `"closed"` or a loopback address.
     pub to: Option<S<String>>,
+    pub delay_ms: Option<S<u64>>,
+    pub loss_pct: Option<S<u64>>,
+    pub duplicate_pct: Option<S<u64>>,
+    pub reorder_pct: Option<S<u64>>,
+    pub rate_kbit: Option<S<u64>>,
     pub parallel: Option<S<bool>>,
     /// A repeated block: `repeat = N` with its steps in `do`.
     pub repeat: Option<S<u64>>,
@@ -70,7 +76,7 @@ pub(super) struct RawStep {
 impl RawStep {
     /// The keys whose meaning depends on the op, with where they are set
     /// (one list, so the repeat-block check and the per-op check agree).
-    pub fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 7] {
+    pub fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 12] {
         [
             ("bytes", self.bytes.as_ref().map(S::span)),
             ("text", self.text.as_ref().map(S::span)),
@@ -79,6 +85,11 @@ impl RawStep {
             ("how", self.how.as_ref().map(S::span)),
             ("ms", self.ms.as_ref().map(S::span)),
             ("to", self.to.as_ref().map(S::span)),
+            ("delay_ms", self.delay_ms.as_ref().map(S::span)),
+            ("loss_pct", self.loss_pct.as_ref().map(S::span)),
+            ("duplicate_pct", self.duplicate_pct.as_ref().map(S::span)),
+            ("reorder_pct", self.reorder_pct.as_ref().map(S::span)),
+            ("rate_kbit", self.rate_kbit.as_ref().map(S::span)),
         ]
     }
 }

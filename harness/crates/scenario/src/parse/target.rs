@@ -108,6 +108,7 @@ pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
             reply_delay_ms,
             idle_timeout_ms,
         },
+        netns: t.netns.as_ref().is_some_and(|v| *v.get_ref()),
     })
 }
 

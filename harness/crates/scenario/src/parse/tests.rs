@@ -120,6 +120,7 @@ fn valid_scenario_round_trips() {
                 idle_timeout_ms: None,
                 max_fds: Some(64),
             },
+            netns: false,
         },
         actors: vec![
             Actor {

@@ -2,14 +2,27 @@
 //! may hold (`send`'s payload, `recv`'s mode, `shutdown`'s how, …), one
 //! function per op that takes any.
 
-use crate::model::{limits, Op, Payload, RecvMode, ShutdownHow, UdpDest};
+use crate::model::{limits, Netem, Op, Payload, RecvMode, ShutdownHow, UdpDest};
 use crate::parse::check::{check_range, verr, VErr, VResult};
 use crate::parse::raw::{RawStep, S};
 use std::ops::Range;
 
 /// Every op, in the order error messages list them.
 pub(super) const OPS: &str =
-    "connect, bind, accept, send, recv, wait_readable, shutdown, close, abort, wait, pause, resume, probe";
+    "connect, bind, accept, send, recv, wait_readable, shutdown, close, abort, wait, pause, resume, probe, netem, blackhole, heal";
+
+/// The keys of `netem`.
+const NETEM_KEYS: &[&str] = &[
+    "delay_ms",
+    "loss_pct",
+    "duplicate_pct",
+    "reorder_pct",
+    "rate_kbit",
+];
+
+/// The largest `netem` delay and rate a scenario may ask for.
+const MAX_NETEM_DELAY_MS: u64 = 10_000;
+const MAX_RATE_KBIT: u64 = 10_000_000;
 
 /// What can be wrong with an op and its arguments (numbers out of range
 /// aside).
@@ -50,6 +63,10 @@ pub(super) enum OpProblem {
     ToNotLoopback(String),
     #[error("\"to\" {0} is not of the server's address family ({1}); a socket bound for one family cannot send to the other")]
     ToWrongFamily(String, &'static str),
+    #[error("netem needs at least one of: {} (to undo a netem, use op = \"heal\")", NETEM_KEYS.join(", "))]
+    NetemNeedsOne,
+    #[error("\"reorder_pct\" needs \"delay_ms\": netem reorders by sending some packets at once while the rest are delayed")]
+    ReorderNeedsDelay,
 }
 
 /// Keys each op accepts besides `op`, `actor` and `id`.
@@ -61,6 +78,7 @@ pub(super) fn op_keys(op: &str) -> &'static [&'static str] {
         "wait_readable" => &["timeout_ms"],
         "shutdown" => &["how"],
         "wait" => &["ms"],
+        "netem" => NETEM_KEYS,
         _ => &[],
     }
 }
@@ -85,6 +103,9 @@ pub(super) fn validate_op(
         "pause" => Op::Pause,
         "resume" => Op::Resume,
         "probe" => Op::Probe,
+        "blackhole" => Op::Blackhole,
+        "heal" => Op::Heal,
+        "netem" => netem(r, op_at)?,
         "send" => send(r, udp, v6, op_at, step_at)?,
         "recv" => recv(r, udp)?,
         "wait_readable" => Op::WaitReadable {
@@ -239,6 +260,36 @@ fn wait(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
     Ok(Op::Wait {
         ms: check_range(m, "ms", 0, limits::MAX_WAIT_MS)?,
     })
+}
+
+fn netem(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
+    let pct = |v: &Option<S<u64>>, what: &'static str| {
+        v.as_ref()
+            .map(|v| check_range(v, what, 0, 100).map(|n| n as u8))
+            .transpose()
+    };
+    let n = Netem {
+        delay_ms: r
+            .delay_ms
+            .as_ref()
+            .map(|v| check_range(v, "delay_ms", 0, MAX_NETEM_DELAY_MS))
+            .transpose()?,
+        loss_pct: pct(&r.loss_pct, "loss_pct")?,
+        duplicate_pct: pct(&r.duplicate_pct, "duplicate_pct")?,
+        reorder_pct: pct(&r.reorder_pct, "reorder_pct")?,
+        rate_kbit: r
+            .rate_kbit
+            .as_ref()
+            .map(|v| check_range(v, "rate_kbit", 1, MAX_RATE_KBIT))
+            .transpose()?,
+    };
+    if n == Netem::default() {
+        return verr(op_at, OpProblem::NetemNeedsOne);
+    }
+    if let (Some(r), None) = (&r.reorder_pct, n.delay_ms) {
+        return verr(r.span(), OpProblem::ReorderNeedsDelay);
+    }
+    Ok(Op::Netem(n))
 }
 
 #[cfg(test)]

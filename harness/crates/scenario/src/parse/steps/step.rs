@@ -18,6 +18,11 @@ enum StepProblem {
     /// pause, resume, probe.
     #[error("op \"{0}\" is a scenario-level op on the server under test and takes no actor")]
     ActorOnServerOp(String),
+    /// netem, heal.
+    #[error("op \"{0}\" is a scenario-level op on the whole link and takes no actor")]
+    ActorOnLinkOp(String),
+    #[error("op \"{0}\" changes the link and needs its own network namespace: add netns = true to [target]")]
+    LinkOpWithoutNetns(String),
     #[error("step with op \"{0}\" is missing required key \"actor\"")]
     MissingActor(String),
     #[error("actor \"upstream\" exists only in forward mode (target.mode = \"forward\")")]
@@ -100,6 +105,12 @@ pub(super) fn validate_step(
         op_raw.span(),
         span,
     )?;
+    if op.is_link_fault() && !target.netns {
+        return verr(
+            op_raw.span(),
+            StepProblem::LinkOpWithoutNetns(op_name.to_owned()),
+        );
+    }
 
     let id = match &r.id {
         None => None,
@@ -148,12 +159,15 @@ fn step_actor<'a>(
     span: Range<usize>,
     actors: &'a [Actor],
 ) -> VResult<Option<&'a Actor>> {
-    if matches!(op_name, "wait" | "pause" | "resume" | "probe") {
+    if matches!(
+        op_name,
+        "wait" | "pause" | "resume" | "probe" | "netem" | "heal"
+    ) {
         if let Some(a) = &r.actor {
-            let problem = if op_name == "wait" {
-                StepProblem::ActorOnWait
-            } else {
-                StepProblem::ActorOnServerOp(op_name.to_owned())
+            let problem = match op_name {
+                "wait" => StepProblem::ActorOnWait,
+                "netem" | "heal" => StepProblem::ActorOnLinkOp(op_name.to_owned()),
+                _ => StepProblem::ActorOnServerOp(op_name.to_owned()),
             };
             return verr(a.span(), problem);
         }
@@ -189,11 +203,20 @@ fn check_op_suits(a: &Actor, proto: Proto, op_name: &str, op_raw: &S<String>) ->
                 "shutdown",
                 "close",
                 "abort",
+                "blackhole",
             ],
             "the upstream actor",
         ),
         (ActorKind::Client, Proto::Udp) => (
-            &["bind", "connect", "send", "recv", "wait_readable", "close"],
+            &[
+                "bind",
+                "connect",
+                "send",
+                "recv",
+                "wait_readable",
+                "close",
+                "blackhole",
+            ],
             "a UDP client",
         ),
         (ActorKind::Client, Proto::Tcp) => (
@@ -205,6 +228,7 @@ fn check_op_suits(a: &Actor, proto: Proto, op_name: &str, op_raw: &S<String>) ->
                 "shutdown",
                 "close",
                 "abort",
+                "blackhole",
             ],
             "a TCP client",
         ),
