@@ -384,7 +384,8 @@ mod tests {
             [[steps]]\nactor = \"c\"\nop = \"connect\"\n\
             [[steps]]\nop = \"netem\"\ndelay_ms = 20\nloss_pct = 5\nduplicate_pct = 1\nreorder_pct = 25\nrate_kbit = 800\n\
             [[steps]]\nactor = \"c\"\nop = \"blackhole\"\n\
-            [[steps]]\nop = \"heal\"\n";
+            [[steps]]\nop = \"heal\"\n\
+            [expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n";
         let s = normalised(crate::parse_str(src, Path::new("x.toml")).unwrap());
         assert!(s.target.netns);
         assert_eq!(

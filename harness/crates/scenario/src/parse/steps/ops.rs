@@ -440,6 +440,36 @@ mod tests {
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"wait_readable\"\nbytes = 3\n"), 9, 9, "key \"bytes\" does not apply to op \"wait_readable\"; \"wait_readable\" takes only timeout_ms")]
     #[case::wait_readable_timeout_too_long(
         with_udp_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"wait_readable\"\ntimeout_ms = 30001\n"), 9, 14, "\"timeout_ms\" must be between 1 and 30000")]
+    #[case::netem_with_nothing(
+        with_head("[[steps]]\nop = \"netem\"\n"),
+        6,
+        6,
+        "netem needs at least one of: delay_ms"
+    )]
+    #[case::netem_reorder_without_delay(
+        with_head("[[steps]]\nop = \"netem\"\nreorder_pct = 5\n"),
+        7,
+        15,
+        "\"reorder_pct\" needs \"delay_ms\""
+    )]
+    #[case::netem_loss_over_100(
+        with_head("[[steps]]\nop = \"netem\"\nloss_pct = 101\n"),
+        7,
+        12,
+        "between 0 and 100, found 101"
+    )]
+    #[case::blackhole_without_netns(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"blackhole\"\n"),
+        8,
+        6,
+        "add netns = true to [target]"
+    )]
+    #[case::netem_with_an_actor(
+        with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"netem\"\ndelay_ms = 1\n"),
+        7,
+        9,
+        "on the whole link and takes no actor"
+    )]
     fn bad_input_is_located(
         #[case] src: String,
         #[case] line: usize,
