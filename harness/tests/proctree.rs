@@ -141,11 +141,24 @@ fn assert_survives_the_tcp_catalog(res: &[Value], who: &str) {
             "{who}: {name} not survived: {v:?}"
         );
     }
+    // A client that vanished silently (no FIN, no RST; a link-fault
+    // scenario, run as root only) is held forever by an echo server without
+    // an idle timeout or keepalive: that leak is the finding. Nowhere else.
     assert!(
-        !v.iter().any(|(_, got)| got == "leaked"),
+        !v.iter()
+            .any(|(n, got)| got == "leaked" && n != VANISHED_IDLE_CLIENT),
         "{who}: leaked somewhere: {v:?}"
     );
+    if let Some((_, got)) = v.iter().find(|(n, _)| n == VANISHED_IDLE_CLIENT) {
+        assert!(
+            got == "leaked" || got == "none",
+            "{who}: {VANISHED_IDLE_CLIENT}: {got} (leaked if it ran, none if skipped)"
+        );
+    }
 }
+
+/// The link-fault scenario an echo without an idle timeout leaks on.
+const VANISHED_IDLE_CLIENT: &str = "tcp-vanished-idle-client";
 
 #[test]
 fn go_io_copy_echo_survives_and_its_splice_pipes_are_information_not_a_leak() {
