@@ -21,11 +21,12 @@ use std::process::Command;
 
 const SCENARIO: &str = "scenarios/udp/tribler-vanished-client-paused.toml";
 const RUNS: usize = 10;
-/// Runs at once: each run mostly waits (the pause, the probe), so five at a
-/// time cut this test's wall time about fivefold (issue 16) while each run
-/// still has its own server process and port. The pause makes the ordering,
-/// not the timing, decide the verdict, so concurrency cannot hide a crash.
-const AT_ONCE: usize = 5;
+/// Runs at once. Five at a time (issue 16) once gave the fixed server a
+/// false `leaked` (1 of 10, no server error: its resources had not settled
+/// while four other Python servers started beside it) in a newcomer's run on
+/// an idle 2-core machine, so the runs are sequential again: this test claims
+/// 10 of 10, and only one run at a time measures that.
+const AT_ONCE: usize = 1;
 
 fn verdict(program: &str, dir: &Path, i: usize) -> String {
     let report = dir.join(format!("r{i}.json"));
