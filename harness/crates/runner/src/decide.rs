@@ -112,24 +112,14 @@ pub fn unserved(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netrepro_sys::errors::{ErrorClass, ObservedError};
+    use crate::probe::tests::failed;
+    use netrepro_sys::errors::ErrorClass;
 
     fn probe(outcome: StepOutcome, elapsed_ms: u64) -> ProbeResult {
         ProbeResult {
             served: false,
             outcome,
             elapsed_ms,
-        }
-    }
-
-    fn failed(class: ErrorClass) -> StepOutcome {
-        StepOutcome::Error {
-            bytes: 0,
-            error: ObservedError {
-                raw: None,
-                name: "X".into(),
-                class,
-            },
         }
     }
 

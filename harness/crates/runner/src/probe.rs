@@ -207,11 +207,12 @@ async fn upstream_echo(listener: Arc<TcpListener>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use netrepro_sys::errors::ObservedError;
 
-    fn failed(class: ErrorClass) -> StepOutcome {
+    /// A step that failed with an error of `class` (shared with `decide`'s tests).
+    pub(crate) fn failed(class: ErrorClass) -> StepOutcome {
         StepOutcome::Error {
             bytes: 0,
             error: ObservedError {
