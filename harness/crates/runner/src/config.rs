@@ -20,6 +20,8 @@ pub struct RunConfig {
     pub settle_timeout: Duration,
     /// The platform whose expectations apply (normally this host).
     pub platform: Platform,
+    /// Overrides the per-run backstop (`backstop::limit`); tests only.
+    pub cell_backstop: Option<Duration>,
 }
 
 impl RunConfig {
@@ -31,6 +33,7 @@ impl RunConfig {
             exit_grace: Duration::from_millis(500),
             settle_timeout: Duration::from_millis(1500),
             platform: Platform::current(),
+            cell_backstop: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! expectation ([`expect`]) and fill in the result ([`record`]). [`run`]
 //! ties these together; [`jobs`] runs many of them.
 
+pub mod backstop;
 pub mod busy;
 pub mod client;
 pub mod config;

@@ -91,6 +91,16 @@ pub fn not_started(mut rec: ResultRecord, e: StartError, started: Instant) -> Re
     }
 }
 
+/// The record of a run the backstop cut off (`backstop`).
+pub fn backstop_fired(
+    mut rec: ResultRecord,
+    limit: std::time::Duration,
+    started: Instant,
+) -> ResultRecord {
+    harness_error::mark(&mut rec, crate::backstop::reason(limit));
+    finish(rec, started)
+}
+
 /// The record of a run that ran to its end, with its diff against
 /// `expect` filled in: a harness error if the harness's own sockets ran out,
 /// else failed (a diff), unverified (nothing expected) or passed.

@@ -11,7 +11,8 @@ use crate::config::RunConfig;
 use crate::plan::{Plan, Subject};
 use crate::preflight::NotRun;
 use crate::{
-    busy, cut_short, decide, end_probe, expect, link, netns, preflight, record, settle, start,
+    backstop, busy, cut_short, decide, end_probe, expect, link, netns, preflight, record, settle,
+    start,
 };
 use netrepro_report::ResultRecord;
 use netrepro_scenario::{Impl, Scenario, Verdict};
@@ -26,11 +27,24 @@ pub async fn run_one(sc: &Scenario, imp: Impl, cfg: &RunConfig) -> ResultRecord 
 pub async fn run_subject(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRecord {
     if sc.target.netns {
         let here = |sc: Scenario, subject: Subject, cfg: RunConfig| async move {
-            run_here(&sc, &subject, &cfg).await
+            run_bounded(&sc, &subject, &cfg).await
         };
         return netns::run_isolated(sc, subject, cfg, here).await;
     }
-    run_here(sc, subject, cfg).await
+    run_bounded(sc, subject, cfg).await
+}
+
+/// [`run_here`] under the backstop: a run that outlives every stage's own
+/// bound is dropped (which kills its server) and recorded as the harness's
+/// error.
+async fn run_bounded(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRecord {
+    let started = Instant::now();
+    let plan = Plan::new(sc, subject, cfg);
+    let limit = backstop::limit(cfg, sc.timeout_ms, plan.probe_limit);
+    match tokio::time::timeout(limit, run_here(sc, subject, cfg)).await {
+        Ok(rec) => rec,
+        Err(_) => record::backstop_fired(record::new(sc, &plan), limit, started),
+    }
 }
 
 /// [`run_subject`] in the calling thread's network namespace.

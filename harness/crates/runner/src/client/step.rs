@@ -136,11 +136,11 @@ pub(super) async fn exec_slot(
                 Sock::Tcp(s) => tcp::send(s, data, bounded(limit)).await,
                 Sock::Udp { sock, connected } => match data.whole() {
                     Some(d) => match to {
-                        None => udp::send(sock, *connected, server, d).await,
+                        None => udp::send(sock, *connected, server, d, bounded(limit)).await,
                         // An explicit destination: sendto, even on a
                         // connected socket (what the OS says is the outcome).
                         Some(to) => match udp::dest(Some(*to), server) {
-                            Ok(dest) => udp::send(sock, false, dest, d).await,
+                            Ok(dest) => udp::send(sock, false, dest, d, bounded(limit)).await,
                             Err(e) => harness_setup_error(&e),
                         },
                     },

@@ -35,15 +35,29 @@ pub fn dest(to: Option<UdpDest>, server: SocketAddr) -> std::io::Result<SocketAd
     }
 }
 
-pub async fn send(sock: &UdpSocket, connected: bool, to: SocketAddr, data: &[u8]) -> StepOutcome {
+/// Send one datagram, bounded by `deadline`: a UDP send normally completes
+/// at once, but one that keeps reporting "would block" (a full send buffer,
+/// or Wine's socket layer) must not hold the run.
+pub async fn send(
+    sock: &UdpSocket,
+    connected: bool,
+    to: SocketAddr,
+    data: &[u8],
+    deadline: Instant,
+) -> StepOutcome {
+    let started = Instant::now();
     let r = if connected {
-        sock.send(data).await
+        timeout_at(deadline, sock.send(data)).await
     } else {
-        sock.send_to(data, to).await
+        timeout_at(deadline, sock.send_to(data, to)).await
     };
     match r {
-        Ok(n) => StepOutcome::Ok { bytes: n },
-        Err(e) => error_outcome(0, &e),
+        Ok(Ok(n)) => StepOutcome::Ok { bytes: n },
+        Ok(Err(e)) => error_outcome(0, &e),
+        Err(_) => StepOutcome::Timeout {
+            bytes: 0,
+            after_ms: started.elapsed().as_millis() as u64,
+        },
     }
 }
 
