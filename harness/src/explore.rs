@@ -305,6 +305,7 @@ pub fn main(args: ExploreArgs) -> u8 {
             idle_timeout_ms: None,
         },
         netns: false,
+        upstream: Default::default(),
     };
     let cfg = match crate::runtime::config_for_this_binary() {
         Ok(c) => c,
@@ -444,6 +445,7 @@ mod tests {
                 bind: "127.0.0.1".into(),
                 options: ServerOptions::default(),
                 netns: false,
+                upstream: Default::default(),
             },
             subject: Subject::Builtin(Impl::Naive),
             cases: 2,

@@ -218,6 +218,56 @@ pub struct TargetSpec {
     /// Where namespaces are not available the scenario is skipped.
     #[serde(default)]
     pub netns: bool,
+    /// Forward mode: how the harness plays the upstream server.
+    #[serde(default)]
+    pub upstream: UpstreamBehaviour,
+}
+
+/// How the harness plays the upstream server in forward mode (`[target]
+/// upstream = ...`). Every behaviour but `Scripted` answers every connection
+/// the forwarder opens on its own while the steps run, event-driven, so a
+/// scenario need not script each byte; the steps then have no `upstream`
+/// actor to drive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpstreamBehaviour {
+    /// The `upstream` actor's steps (accept, send, recv, ...) drive it.
+    #[default]
+    Scripted,
+    /// Writes back every byte it reads (RFC 862); at EOF, once all is
+    /// echoed, it shuts down its write side (FIN) and closes.
+    Echo,
+    /// Reads and drops every byte (RFC 863), never writes, and ignores the
+    /// peer's FIN: its side stays open until the steps end.
+    Discard,
+    /// Reads and drops every byte; when the peer half-closes (a read
+    /// returns 0) it shuts down its write side (FIN back) and closes.
+    CloseOnHalfClose,
+}
+
+impl UpstreamBehaviour {
+    /// Every behaviour, in the order the docs list them.
+    pub const ALL: [UpstreamBehaviour; 4] = [
+        UpstreamBehaviour::Scripted,
+        UpstreamBehaviour::Echo,
+        UpstreamBehaviour::Discard,
+        UpstreamBehaviour::CloseOnHalfClose,
+    ];
+
+    /// The name used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpstreamBehaviour::Scripted => "scripted",
+            UpstreamBehaviour::Echo => "echo",
+            UpstreamBehaviour::Discard => "discard",
+            UpstreamBehaviour::CloseOnHalfClose => "close-on-half-close",
+        }
+    }
+
+    /// The behaviour named `s` in a scenario file.
+    pub fn parse(s: &str) -> Option<UpstreamBehaviour> {
+        Self::ALL.into_iter().find(|b| b.as_str() == s)
+    }
 }
 
 /// Who performs a step.

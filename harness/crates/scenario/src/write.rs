@@ -182,6 +182,9 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     if t.netns {
         writeln!(out, "netns = true").unwrap();
     }
+    if t.upstream != UpstreamBehaviour::Scripted {
+        writeln!(out, "upstream = {}", q(t.upstream.as_str())).unwrap();
+    }
 
     // Steps in order; a repeat block is one `[[steps]]` with `repeat = N`
     // followed by its steps as `[[steps.do]]`.
@@ -336,6 +339,7 @@ mod tests {
                         idle_timeout_ms: None,
                     },
                     netns: false,
+                    upstream: Default::default(),
                 }),
             (
                 any::<bool>(),
@@ -354,6 +358,7 @@ mod tests {
                         idle_timeout_ms,
                     },
                     netns,
+                    upstream: Default::default(),
                 }),
         ];
         (
@@ -401,6 +406,21 @@ mod tests {
         assert_eq!(s.steps[2].op, Op::Blackhole);
         assert_eq!(s.steps[3].op, Op::Heal);
         assert_eq!(round_trip(&s), s);
+    }
+
+    #[test]
+    fn upstream_behaviours_round_trip() {
+        for b in UpstreamBehaviour::ALL {
+            let src = format!(
+                "name = \"x\"\nsummary = \"y\"\nactors = [\"c\"]\n[target]\nproto = \"tcp\"\nmode = \"forward\"\nupstream = \"{}\"\n\
+                 [[steps]]\nactor = \"c\"\nop = \"connect\"\n\
+                 [expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n",
+                b.as_str()
+            );
+            let s = normalised(crate::parse_str(&src, Path::new("x.toml")).unwrap());
+            assert_eq!(s.target.upstream, b);
+            assert_eq!(round_trip(&s), s);
+        }
     }
 
     proptest! {

@@ -1,7 +1,9 @@
 //! Client actors: execute a scenario's steps in order on real sockets (tokio +
 //! socket2) and record one `StepRecord` per step and group member. In forward
-//! mode the harness also plays the upstream server through the `upstream`
-//! actor, which accepts the forwarder's connections on a listener it owns.
+//! mode the harness also plays the upstream server: through the `upstream`
+//! actor, which accepts the forwarder's connections on a listener it owns,
+//! or on its own as the scenario's `[target] upstream` behaviour says
+//! ([`upstream`]).
 //! `pause` / `resume` steps freeze the server's process tree through a
 //! `Pauser`; `Session::run` resumes it before returning.
 //!
@@ -18,6 +20,7 @@ mod session;
 mod step;
 mod tcp;
 mod udp;
+mod upstream;
 
 pub use records::{merged_note, repeat_notes, StepLog};
 pub use session::Session;

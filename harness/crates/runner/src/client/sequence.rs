@@ -23,7 +23,16 @@ impl Session {
     /// again before this returns, so nothing after it (probe, settle, kill)
     /// can mistake a frozen server for a hung one.
     pub async fn run(&mut self, scenario: &Scenario) -> StepLog {
+        // A played upstream answers while the steps run, and has stopped
+        // accepting before anything after them (the end probe) accepts.
+        if let Some(p) = self.played.as_mut() {
+            let steps = Duration::from_millis(scenario.timeout_ms);
+            p.start(Instant::now() + steps + super::session::DRAIN_LIMIT);
+        }
         let records = self.run_steps(scenario).await;
+        if let Some(p) = self.played.as_mut() {
+            p.finish().await;
+        }
         self.resumed_at_end = self.pauser.as_mut().is_some_and(|p| p.resume() > 0);
         records
     }

@@ -6,6 +6,7 @@
 //! the scenario's side of every connection.
 
 use super::step::{exec_slot, skipped, wait, Ctx, Sock};
+use super::upstream::Played;
 use crate::link::Link;
 use crate::probe::ProbeSpec;
 use netrepro_observe::StepOutcome;
@@ -43,10 +44,13 @@ pub struct Session {
     probe_unserved: bool,
     /// The run's own network namespace's link (`netns = true`).
     link: Option<Link>,
+    /// The upstream answering on its own (`[target] upstream = ...` other
+    /// than "scripted"); `None` when the steps drive it.
+    pub(super) played: Option<Played>,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
-const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+pub(super) const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 async fn drain_then_close(mut stream: TcpStream) {
     use tokio::io::AsyncReadExt;
@@ -67,6 +71,12 @@ impl Session {
         server: SocketAddr,
         upstream: Option<Arc<TcpListener>>,
     ) -> Session {
+        let played = match scenario.target.mode {
+            netrepro_scenario::Mode::Forward => {
+                Played::new(scenario.target.upstream, upstream.clone())
+            }
+            netrepro_scenario::Mode::Echo => None,
+        };
         let mut socks = BTreeMap::new();
         let mut kinds = BTreeMap::new();
         for a in &scenario.actors {
@@ -88,6 +98,7 @@ impl Session {
             mode: scenario.target.mode,
             probe_unserved: false,
             link: None,
+            played,
         }
     }
 
@@ -197,6 +208,11 @@ impl Session {
 
     /// `probe`: the end-of-run probe, now, with the scenario's sockets open.
     async fn probe_op(&mut self) -> StepOutcome {
+        // The probe answers on the upstream listener itself: a played
+        // upstream stops accepting there first, and starts again after.
+        if let Some(p) = self.played.as_mut() {
+            p.pause().await;
+        }
         let (spec, limit) = &self.probe;
         let p = crate::probe::probe_with(
             spec,
@@ -209,6 +225,9 @@ impl Session {
         .await;
         if !p.served {
             self.probe_unserved = true;
+        }
+        if let Some(played) = self.played.as_mut() {
+            played.resume();
         }
         p.outcome
     }

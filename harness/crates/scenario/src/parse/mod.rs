@@ -16,6 +16,8 @@
 //! max_fds = 64         # optional, 16..=1048576
 //! reply_delay_ms = 150 # optional, built-in servers wait this long before each reply
 //! idle_timeout_ms = 300 # optional, built-in hardened servers close idle connections after this
+//! upstream = "echo"    # forward only: scripted (default: the upstream actor's steps) |
+//!                      # echo | discard | close-on-half-close (answers on its own; no upstream steps)
 //!
 //! actors = ["a", "b"]        # single clients: lowercase letters, digits, '-', '_'
 //! groups = { crowd = 50 }    # optional groups of N identical clients (1..=MAX_ACTOR_COUNT)

@@ -42,6 +42,7 @@ pub(super) struct RawTarget {
     pub reply_delay_ms: Option<S<u64>>,
     pub idle_timeout_ms: Option<S<u64>>,
     pub netns: Option<S<bool>>,
+    pub upstream: Option<S<String>>,
     /// Accepted here too: `actors = ...` written after `[target]` lands in it.
     pub actors: Option<S<Vec<S<String>>>>,
     pub groups: Option<S<BTreeMap<S<String>, S<u64>>>>,

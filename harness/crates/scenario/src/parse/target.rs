@@ -4,7 +4,7 @@
 
 use super::check::{opt_range, verr, VErr, VResult};
 use super::raw::{RawTarget, S};
-use crate::model::{limits, Mode, Proto, ServerOptions, TargetSpec};
+use crate::model::{limits, Mode, Proto, ServerOptions, TargetSpec, UpstreamBehaviour};
 use std::net::IpAddr;
 
 const MIN_MAX_FDS: u64 = 16;
@@ -31,6 +31,18 @@ enum TargetProblem {
     ReplyDelayNeedsEcho,
     #[error("\"idle_timeout_ms\" is only valid with proto = \"tcp\" (UDP has no connections), found proto = \"udp\"")]
     IdleTimeoutNeedsTcp,
+    #[error("unknown upstream \"{name}\"; expected one of: {}", upstream_names())]
+    UnknownUpstream { name: String },
+    #[error(
+        "\"upstream\" applies to mode = \"forward\" only (the harness plays the upstream there)"
+    )]
+    UpstreamNeedsForward,
+}
+
+fn upstream_names() -> String {
+    UpstreamBehaviour::ALL
+        .map(UpstreamBehaviour::as_str)
+        .join(", ")
 }
 
 pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
@@ -98,6 +110,20 @@ pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
         limits::MAX_IDLE_TIMEOUT_MS,
         (proto == Proto::Udp).then_some(TargetProblem::IdleTimeoutNeedsTcp),
     )?;
+    let upstream = match &t.upstream {
+        None => UpstreamBehaviour::default(),
+        Some(u) if mode != Mode::Forward => {
+            return verr(u.span(), TargetProblem::UpstreamNeedsForward)
+        }
+        Some(u) => UpstreamBehaviour::parse(u.get_ref()).ok_or_else(|| {
+            VErr::new(
+                u.span(),
+                TargetProblem::UnknownUpstream {
+                    name: u.get_ref().clone(),
+                },
+            )
+        })?,
+    };
     Ok(TargetSpec {
         proto,
         mode,
@@ -109,6 +135,7 @@ pub(super) fn validate_target(raw: &S<RawTarget>) -> VResult<TargetSpec> {
             idle_timeout_ms,
         },
         netns: t.netns.as_ref().is_some_and(|v| *v.get_ref()),
+        upstream,
     })
 }
 
@@ -130,6 +157,10 @@ mod tests {
         "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"tcp\"\nmax_fds = 8\n".to_string(), 5, 11, "between 16 and 1048576, found 8")]
     #[case::idle_timeout_on_udp(
         "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"udp\"\nidle_timeout_ms = 100\n".to_string(), 5, 19, "\"idle_timeout_ms\" is only valid with proto = \"tcp\"")]
+    #[case::unknown_upstream(
+        "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"tcp\"\nmode = \"forward\"\nupstream = \"mirror\"\n".to_string(), 6, 12, "unknown upstream \"mirror\"; expected one of: scripted, echo, discard, close-on-half-close")]
+    #[case::upstream_on_echo(
+        "name = \"x\"\nsummary = \"y\"\n[target]\nproto = \"tcp\"\nupstream = \"echo\"\n".to_string(), 5, 12, "applies to mode = \"forward\" only")]
     fn bad_input_is_located(
         #[case] src: String,
         #[case] line: usize,

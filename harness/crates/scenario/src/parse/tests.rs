@@ -121,6 +121,7 @@ fn valid_scenario_round_trips() {
                 max_fds: Some(64),
             },
             netns: false,
+            upstream: Default::default(),
         },
         actors: vec![
             Actor {

@@ -4,7 +4,7 @@
 
 use super::ops::{op_keys, validate_op, OpProblem, OPS};
 use crate::error::line_col;
-use crate::model::{Actor, ActorKind, Proto, Step, TargetSpec};
+use crate::model::{Actor, ActorKind, Proto, Step, TargetSpec, UpstreamBehaviour};
 use crate::parse::actors::UPSTREAM;
 use crate::parse::check::{is_ident, verr, Names, VErr, VResult};
 use crate::parse::raw::{RawStep, S};
@@ -27,6 +27,8 @@ enum StepProblem {
     MissingActor(String),
     #[error("actor \"upstream\" exists only in forward mode (target.mode = \"forward\")")]
     UpstreamOutsideForward,
+    #[error("actor \"upstream\" takes no steps with upstream = \"{0}\" in [target] (it answers on its own); use upstream = \"scripted\" to drive it with steps")]
+    UpstreamNotScripted(&'static str),
     #[error("step uses actor \"{name}\", which is not declared; declared actors: {declared}")]
     UndeclaredActor { name: String, declared: Names },
     /// `who`: "a TCP client", "a UDP client" or "the upstream actor".
@@ -89,6 +91,14 @@ pub(super) fn validate_step(
     }
 
     let actor = step_actor(r, op_name, span.clone(), actors)?;
+    if let (Some(a), Some(name)) = (actor, &r.actor) {
+        if a.kind == ActorKind::Upstream && target.upstream != UpstreamBehaviour::Scripted {
+            return verr(
+                name.span(),
+                StepProblem::UpstreamNotScripted(target.upstream.as_str()),
+            );
+        }
+    }
     if let Some(a) = actor {
         check_op_suits(a, target.proto, op_name, op_raw)?;
     }
@@ -304,6 +314,12 @@ mod tests {
         7,
         9,
         "exists only in forward mode"
+    )]
+    #[case::upstream_step_with_a_behaviour(
+        with_head("mode = \"forward\"\nupstream = \"echo\"\nactors = [\"a\"]\n[[steps]]\nactor = \"upstream\"\nop = \"accept\"\n"),
+        9,
+        9,
+        "actor \"upstream\" takes no steps with upstream = \"echo\""
     )]
     #[case::key_not_for_op(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 1\nhow = \"write\"\n"), 10, 7, "key \"how\" does not apply to op \"send\"")]
