@@ -141,6 +141,12 @@ pub struct ResultRecord {
     /// `impl = "external"` only: the program or address that was tested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<ExternalTargetInfo>,
+    /// Client actor -> what the OS granted for the socket options the
+    /// scenario's `[sockopts.<actor>]` asked for, read back with getsockopt
+    /// before connect (Linux doubles SO_RCVBUF / SO_SNDBUF). Absent when
+    /// the scenario sets no socket options.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub granted_sockopts: BTreeMap<String, netrepro_sys::sockopt::Granted>,
 }
 
 /// How far a scenario got before its overall timeout ended it.

@@ -46,6 +46,7 @@ pub fn new(sc: &Scenario, plan: &Plan<'_>) -> ResultRecord {
         duration_ms: 0,
         target: plan.ext.map(ExternalTarget::info),
         cut_short: None,
+        granted_sockopts: Default::default(),
     }
 }
 

@@ -11,8 +11,8 @@ use crate::config::RunConfig;
 use crate::plan::{Plan, Subject};
 use crate::preflight::NotRun;
 use crate::{
-    backstop, busy, cut_short, decide, end_probe, expect, link, netns, preflight, record, settle,
-    start,
+    backstop, busy, cut_short, decide, end_probe, expect, harness_error, link, netns, preflight,
+    record, settle, start,
 };
 use netrepro_report::ResultRecord;
 use netrepro_scenario::{Impl, Scenario, Verdict};
@@ -93,6 +93,8 @@ async fn run_here(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRe
     }
     let merged = log.merged();
     rec.steps = log.into_records();
+    rec.granted_sockopts = session.granted_sockopts();
+    let sockopt_refused = session.sockopt_refused();
     rec.notes.extend(client::merged_note(merged, &rec.steps));
     rec.cut_short = cut_short::check(sc, &rec.steps, session.deadline_reached());
     rec.notes.extend(client::repeat_notes(sc, &rec.steps));
@@ -149,5 +151,11 @@ async fn run_here(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRe
         &rec.server_errors,
         rec.cut_short.as_ref(),
     );
-    record::finished(rec, &plan.expect, started)
+    let mut rec = record::finished(rec, &plan.expect, started);
+    // A socket option the OS refused: the scenario did not run as written,
+    // so the result says nothing about the server.
+    if let Some(why) = sockopt_refused {
+        harness_error::mark(&mut rec, why);
+    }
+    rec
 }

@@ -161,6 +161,7 @@ pub fn scenario_for(steps: Vec<Step>, target: &TargetSpec, name: &str) -> Scenar
         steps,
         repeats: Vec::new(),
         expect: Impl::ALL.iter().map(|&i| (i, unknown.clone())).collect(),
+        sockopts: BTreeMap::new(),
         // Bounds every case (an accept with nothing to accept waits up to 3 s).
         timeout_ms: 3_000,
     }

@@ -4,6 +4,7 @@
 //! values (clap `ValueEnum`), so there is one list of each.
 
 pub use netrepro_sys::platform::{Os, Platform};
+pub use netrepro_sys::sockopt::{Keepalive, SockOpts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -687,6 +688,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repeats: Vec<Repeat>,
     pub expect: BTreeMap<Impl, ImplExpectations>,
+    /// Client actor -> socket options set on each of its sockets before
+    /// connect (UDP: before bind), from `[sockopts.<actor>]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sockopts: BTreeMap<String, SockOpts>,
     /// Upper bound for the whole scenario (steps, not server start/probe).
     pub timeout_ms: u64,
 }
@@ -745,6 +750,17 @@ pub mod limits {
     pub const MAX_SEND_TIMEOUT_MS: u64 = 30_000;
     pub const MAX_CONNECT_TIMEOUT_MS: u64 = 30_000;
     pub const MAX_IDLE_TIMEOUT_MS: u64 = 60_000;
+    /// Largest SO_RCVBUF / SO_SNDBUF a scenario may ask for (64 MiB; the
+    /// OS clamps further, and the report says what it granted).
+    pub const MAX_SOCK_BUF: u64 = 64 * 1024 * 1024;
+    /// Longest SO_LINGER time: a close with linger on may block the
+    /// harness's thread that long.
+    pub const MAX_LINGER_S: u64 = 5;
+    /// Longest keepalive idle time / interval, seconds (Linux's
+    /// MAX_TCP_KEEPIDLE and MAX_TCP_KEEPINTVL, tcp(7)).
+    pub const MAX_KEEPALIVE_S: u64 = 32_767;
+    /// Most keepalive probes (Linux's MAX_TCP_KEEPCNT, tcp(7)).
+    pub const MAX_KEEPALIVE_COUNT: u64 = 127;
 }
 
 #[cfg(test)]

@@ -126,6 +126,37 @@ fn step(out: &mut String, s: &Step, header: &str) {
     }
 }
 
+/// One actor's `[sockopts.<actor>]` (actor names are bare-key safe).
+fn sockopts(out: &mut String, actor: &str, o: &SockOpts) {
+    writeln!(out, "\n[sockopts.{actor}]").unwrap();
+    let numbers = [("rcvbuf", o.rcvbuf), ("sndbuf", o.sndbuf)];
+    for (k, v) in numbers {
+        if let Some(v) = v {
+            writeln!(out, "{k} = {v}").unwrap();
+        }
+    }
+    if let Some(v) = o.nodelay {
+        writeln!(out, "nodelay = {v}").unwrap();
+    }
+    if let Some(v) = o.linger_s {
+        writeln!(out, "linger_s = {v}").unwrap();
+    }
+    if let Some(k) = o.keepalive {
+        let parts: Vec<String> = [
+            ("idle_s", k.idle_s),
+            ("interval_s", k.interval_s),
+            ("count", k.count),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k} = {v}")))
+        .collect();
+        writeln!(out, "keepalive = {{ {} }}", parts.join(", ")).unwrap();
+    }
+    if let Some(ip) = o.source {
+        writeln!(out, "source = {}", q(&ip.to_string())).unwrap();
+    }
+}
+
 /// The scenario as a TOML file, preceded by `header` as `#` comment lines.
 pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     let mut out = String::new();
@@ -184,6 +215,9 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
     }
     if t.upstream != UpstreamBehaviour::Scripted {
         writeln!(out, "upstream = {}", q(t.upstream.as_str())).unwrap();
+    }
+    for (actor, o) in &sc.sockopts {
+        sockopts(&mut out, actor, o);
     }
 
     // Steps in order; a repeat block is one `[[steps]]` with `repeat = N`
@@ -421,6 +455,22 @@ mod tests {
             assert_eq!(s.target.upstream, b);
             assert_eq!(round_trip(&s), s);
         }
+    }
+
+    #[test]
+    fn sockopts_round_trip() {
+        let src = "name = \"x\"\nsummary = \"y\"\nactors = [\"c\", \"d\"]\ngroups = { g = 2 }\n\
+            [target]\nproto = \"tcp\"\n\
+            [sockopts.c]\nrcvbuf = 4096\nsndbuf = 2048\nnodelay = false\nlinger_s = 0\n\
+            keepalive = { idle_s = 9, count = 2 }\nsource = \"127.0.0.3\"\n\
+            [sockopts.g]\nkeepalive = {}\n\
+            [[steps]]\nactor = \"c\"\nop = \"connect\"\n\
+            [expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n";
+        let s = normalised(crate::parse_str(src, Path::new("x.toml")).unwrap());
+        assert_eq!(s.sockopts.len(), 2);
+        assert_eq!(s.sockopts["c"].keepalive.and_then(|k| k.interval_s), None);
+        assert_eq!(s.sockopts["c"].keepalive.and_then(|k| k.count), Some(2));
+        assert_eq!(round_trip(&s), s);
     }
 
     proptest! {

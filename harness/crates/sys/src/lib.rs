@@ -9,6 +9,8 @@
 //! - [`process`]: process groups, Job objects, the Linux subreaper
 //!   supervisor, tree walks, pause / resume, resource sampling;
 //! - [`netns`]: a network namespace of its own for link-fault scenarios;
+//! - [`sockopt`]: client socket options set before connect, and what the OS
+//!   granted for them;
 //! - [`fdlimit`], [`file_kind`], [`interrupt`], [`stdio`]: descriptor limits,
 //!   what kind of file a path is, interrupt signals, and stdout / stderr that
 //!   end quietly when their reader goes away.
@@ -23,4 +25,5 @@ pub mod interrupt;
 pub mod netns;
 pub mod platform;
 pub mod process;
+pub mod sockopt;
 pub mod stdio;

@@ -10,13 +10,15 @@
 //! Layout: [`session`] holds every actor's sockets, [`sequence`] runs the
 //! steps in order (repeats, groups, the scenario deadline), [`step`] runs
 //! one op on one member's socket (over [`tcp`] / [`udp`], with the payloads
-//! of [`payload`]), [`records`] merges the step records and writes the notes
+//! of [`payload`]; an actor with socket options gets its socket from
+//! [`sockopts`]), [`records`] merges the step records and writes the notes
 //! about them.
 
 mod payload;
 mod records;
 mod sequence;
 mod session;
+mod sockopts;
 mod step;
 mod tcp;
 mod udp;
@@ -24,4 +26,5 @@ mod upstream;
 
 pub use records::{merged_note, repeat_notes, StepLog};
 pub use session::Session;
+pub use sockopts::SockoptLog;
 pub use step::{CONNECT_TIMEOUT, SEND_TIMEOUT};

@@ -5,6 +5,7 @@
 //! `sequence`, one op on one socket is `step`. [`Session::release`] ends
 //! the scenario's side of every connection.
 
+use super::sockopts::{ActorOpts, SockoptLog};
 use super::step::{exec_slot, skipped, wait, Ctx, Sock};
 use super::upstream::Played;
 use crate::link::Link;
@@ -12,9 +13,10 @@ use crate::probe::ProbeSpec;
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{ActorKind, Op, Proto, Scenario, Step};
 use netrepro_sys::process::pause::Pauser;
+use netrepro_sys::sockopt::{Granted, SockOpts};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -47,6 +49,10 @@ pub struct Session {
     /// The upstream answering on its own (`[target] upstream = ...` other
     /// than "scripted"); `None` when the steps drive it.
     pub(super) played: Option<Played>,
+    /// Actor -> `[sockopts]` of the scenario.
+    sockopts: BTreeMap<String, SockOpts>,
+    /// What those options were granted, or the first one refused.
+    sockopt_log: Arc<Mutex<SockoptLog>>,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
@@ -99,6 +105,8 @@ impl Session {
             probe_unserved: false,
             link: None,
             played,
+            sockopts: scenario.sockopts.clone(),
+            sockopt_log: Arc::default(),
         }
     }
 
@@ -112,6 +120,21 @@ impl Session {
     /// client while the scenario's clients were open).
     pub fn probe_unserved(&self) -> bool {
         self.probe_unserved
+    }
+
+    /// Actor -> what the OS granted for its `[sockopts]` (read back from
+    /// its first socket).
+    pub fn granted_sockopts(&self) -> BTreeMap<String, Granted> {
+        self.sockopt_log
+            .lock()
+            .map(|l| l.granted.clone())
+            .unwrap_or_default()
+    }
+
+    /// The first socket option the OS refused: the harness could not set
+    /// up the scenario as written (a harness error, not a verdict).
+    pub fn sockopt_refused(&self) -> Option<String> {
+        self.sockopt_log.lock().ok().and_then(|l| l.refused.clone())
     }
 
     /// What `netem` / `blackhole` / `heal` steps act on (`None`: no
@@ -172,6 +195,11 @@ impl Session {
             proto: self.proto,
             upstream: self.upstream.clone(),
             kind: self.kinds.get(actor).copied().unwrap_or(ActorKind::Client),
+            sockopts: self.sockopts.get(actor).map(|o| ActorOpts {
+                actor: actor.to_owned(),
+                opts: *o,
+                log: Arc::clone(&self.sockopt_log),
+            }),
         }
     }
 

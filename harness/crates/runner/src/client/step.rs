@@ -6,6 +6,7 @@
 //! `probe` act on the server, not on a socket: see `session`.
 
 use super::payload;
+use super::sockopts::{self, ActorOpts};
 use super::{tcp, udp};
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{ActorKind, Op, Proto, Step};
@@ -34,6 +35,8 @@ pub(super) struct Ctx {
     pub(super) proto: Proto,
     pub(super) upstream: Option<Arc<TcpListener>>,
     pub(super) kind: ActorKind,
+    /// The actor's `[sockopts]`, if any.
+    pub(super) sockopts: Option<ActorOpts>,
 }
 
 pub(super) async fn wait(ms: u64, scenario_deadline: Instant) -> StepOutcome {
@@ -76,7 +79,11 @@ pub(super) async fn exec_slot(
         }
         (Op::Connect { timeout_ms, .. }, ActorKind::Client, Proto::Tcp) => {
             let limit = timeout_ms.map_or(CONNECT_TIMEOUT, Duration::from_millis);
-            match tcp::connect(server, bounded(limit)).await {
+            let connected = match &ctx.sockopts {
+                None => tcp::connect(server, bounded(limit)).await,
+                Some(a) => sockopts::tcp_connect(server, a, bounded(limit)).await,
+            };
+            match connected {
                 Ok(s) => {
                     *slot = Sock::Tcp(s);
                     StepOutcome::Ok { bytes: 0 }
@@ -87,7 +94,7 @@ pub(super) async fn exec_slot(
                 }
             }
         }
-        (Op::Bind, _, Proto::Udp) => match udp::bind(server).await {
+        (Op::Bind, _, Proto::Udp) => match udp_socket(ctx).await {
             Ok(sock) => {
                 *slot = Sock::Udp {
                     sock,
@@ -95,10 +102,10 @@ pub(super) async fn exec_slot(
                 };
                 StepOutcome::Ok { bytes: 0 }
             }
-            Err(e) => io_error(&e),
+            Err(o) => o,
         },
         (Op::Connect { to, .. }, _, Proto::Udp) => {
-            if let Err(o) = ensure_udp(slot, server).await {
+            if let Err(o) = ensure_udp(slot, ctx).await {
                 return (o, None);
             }
             let Sock::Udp { sock, connected } = slot else {
@@ -127,7 +134,7 @@ pub(super) async fn exec_slot(
         ) => {
             let data = payload::Data::of(payload, salt);
             if proto == Proto::Udp && kind == ActorKind::Client {
-                if let Err(o) = ensure_udp(slot, server).await {
+                if let Err(o) = ensure_udp(slot, ctx).await {
                     return (o, None);
                 }
             }
@@ -188,9 +195,17 @@ pub(super) async fn exec_slot(
     (outcome, None)
 }
 
-async fn ensure_udp(slot: &mut Sock, server: SocketAddr) -> Result<(), StepOutcome> {
+/// A fresh UDP socket for the actor: with its options, or the plain one.
+async fn udp_socket(ctx: &Ctx) -> Result<UdpSocket, StepOutcome> {
+    match &ctx.sockopts {
+        None => udp::bind(ctx.server).await.map_err(|e| io_error(&e)),
+        Some(a) => sockopts::udp_bind(ctx.server, a),
+    }
+}
+
+async fn ensure_udp(slot: &mut Sock, ctx: &Ctx) -> Result<(), StepOutcome> {
     if !matches!(slot, Sock::Udp { .. }) {
-        let sock = udp::bind(server).await.map_err(|e| io_error(&e))?;
+        let sock = udp_socket(ctx).await?;
         *slot = Sock::Udp {
             sock,
             connected: false,

@@ -26,6 +26,16 @@
 //! # forward mode: an implicit actor "upstream" (the harness-played upstream server);
 //! # it cannot be declared, and cannot be used outside forward mode.
 //!
+//! [sockopts.a]        # optional, per client actor (or group): socket options set
+//!                      # before connect (udp: before bind); at least one key
+//! rcvbuf = 4096        # SO_RCVBUF / SO_SNDBUF bytes, 1..=MAX_SOCK_BUF (the report
+//! sndbuf = 4096        # records what the OS granted: Linux doubles them)
+//! nodelay = false      # TCP_NODELAY (tcp only; the harness's default is true)
+//! linger_s = 0         # SO_LINGER {on, N s}, 0..=MAX_LINGER_S (tcp only): 0 = close sends RST
+//! keepalive = { idle_s = 5, interval_s = 1, count = 3 }   # tcp only; each key optional,
+//!                      # idle_s / interval_s 1..=MAX_KEEPALIVE_S, count 1..=MAX_KEEPALIVE_COUNT
+//! source = "127.0.0.2" # local IP to bind: loopback, the server's family
+//!
 //! [[steps]]
 //! actor = "a"          # required, except for wait / pause / resume / probe (which take none)
 //! op = "connect"       # connect | bind | accept | send | recv | wait_readable | shutdown | close | abort | wait | pause | resume | probe
@@ -103,6 +113,7 @@ mod discover;
 mod expect;
 mod raw;
 mod scenario;
+mod sockopts;
 mod steps;
 mod target;
 mod toml_error;

@@ -14,8 +14,15 @@ pub(super) type S<T> = Spanned<T>;
 
 /// The keys of a scenario's top level: written after a `[table]` header they
 /// land in that table, which `toml_error` explains.
-pub(super) const TOP_LEVEL_KEYS: &[&str] =
-    &["name", "summary", "refs", "timeout_ms", "steps", "expect"];
+pub(super) const TOP_LEVEL_KEYS: &[&str] = &[
+    "name",
+    "summary",
+    "refs",
+    "timeout_ms",
+    "steps",
+    "expect",
+    "sockopts",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +36,29 @@ pub(super) struct RawScenario {
     pub groups: Option<S<BTreeMap<S<String>, S<u64>>>>,
     pub steps: Option<S<Vec<S<RawStep>>>>,
     pub expect: Option<S<RawExpect>>,
+    /// `[sockopts.<actor>]` tables.
+    pub sockopts: Option<S<BTreeMap<S<String>, S<RawSockopts>>>>,
+}
+
+/// One actor's `[sockopts.<actor>]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSockopts {
+    pub rcvbuf: Option<S<u64>>,
+    pub sndbuf: Option<S<u64>>,
+    pub nodelay: Option<S<bool>>,
+    pub linger_s: Option<S<u64>>,
+    pub keepalive: Option<S<RawKeepalive>>,
+    pub source: Option<S<String>>,
+}
+
+/// `keepalive = { idle_s = .., interval_s = .., count = .. }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKeepalive {
+    pub idle_s: Option<S<u64>>,
+    pub interval_s: Option<S<u64>>,
+    pub count: Option<S<u64>>,
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,14 @@
 //! The second phase of parsing: a whole [`RawScenario`] into a
 //! [`Scenario`]. The top-level keys are checked here; each section is
-//! checked by its own module (`target`, `actors`, `steps`, `expect`), in
+//! checked by its own module (`target`, `actors`, `sockopts`, `steps`,
+//! `expect`), in
 //! the order the file is usually written, so the first error is reported.
 
 use super::actors::{pick_one, validate_actors};
 use super::check::{check_range, verr, VErr, VResult};
 use super::expect::validate_expect;
 use super::raw::{RawScenario, S};
+use super::sockopts::validate_sockopts;
 use super::steps::{check_executions, validate_steps};
 use super::target::validate_target;
 use crate::model::{limits, Scenario};
@@ -76,6 +78,7 @@ pub(super) fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Sce
     let singles = pick_one(raw.actors.as_ref(), t.actors.as_ref(), "actors")?;
     let groups = pick_one(raw.groups.as_ref(), t.groups.as_ref(), "groups")?;
     let actors = validate_actors(singles, groups, target.mode)?;
+    let sockopts = validate_sockopts(raw.sockopts.as_ref(), &actors, &target)?;
 
     let raw_steps = raw.steps.map(S::into_inner).unwrap_or_default();
     let steps = validate_steps(src, &raw_steps, &target, &actors)?;
@@ -93,6 +96,7 @@ pub(super) fn validate(src: &str, raw: RawScenario, path: &Path) -> VResult<(Sce
         steps: steps.steps,
         repeats: steps.repeats,
         expect,
+        sockopts,
         timeout_ms,
     };
     let first = raw_steps.first().map_or(doc, S::span);

@@ -274,6 +274,7 @@ fn valid_scenario_round_trips() {
             ),
         ]),
         repeats: Vec::new(),
+        sockopts: BTreeMap::new(),
         timeout_ms: 15000,
     };
     assert_eq!(s, expected);
