@@ -7,7 +7,7 @@ use crate::exit::{
 };
 use crate::runtime::{config_for_this_binary, runtime};
 use clap::{Parser, Subcommand};
-use netrepro_report::{self as report, Report, Summary};
+use netrepro_report::{self as report, Summary};
 use netrepro_runner as runner;
 use netrepro_scenario::{self as scenario, Builtin, Impl, Mode, Proto, Scenario};
 use netrepro_servers as servers;
@@ -40,7 +40,7 @@ pub enum Cmd {
     Explore(crate::explore::ExploreArgs),
     /// Work with reports: schema, merge, diff, html, markdown.
     Report(crate::report_command::ReportArgs),
-    /// Benchmarks (figures, never a pass/fail): `bench accept`.
+    /// Benchmarks (figures, never a pass/fail): `bench all`, storm, udp, overhead, scaling, accept.
     Bench(crate::bench::BenchArgs),
     /// Write what reports observed into the scenario files as per-OS expectations (diff first; --accept writes).
     Bless(crate::bless::BlessArgs),
@@ -227,19 +227,6 @@ pub fn list_row(sc: &Scenario, platform: netrepro_scenario::Platform) -> String 
     )
 }
 
-fn new_report(started_at: String) -> Report {
-    Report {
-        schema_version: report::SCHEMA_VERSION,
-        tool: report::host::tool(),
-        host: report::host::host(),
-        started_at,
-        duration_ms: 0,
-        complete: false,
-        results: Vec::new(),
-        summary: Summary::default(),
-    }
-}
-
 /// Where a run's report goes without `--report`: only the full run of the
 /// built-in servers owns `reports/latest.json`, so trying one scenario or
 /// one's own server does not silently replace the full record.
@@ -339,7 +326,7 @@ fn run(args: RunArgs) -> u8 {
     let quiet = args.quiet;
     rt.block_on(async move {
         let started = std::time::Instant::now();
-        let mut rep = new_report(report::host::now_rfc3339());
+        let mut rep = report::host::new_report(report::host::now_rfc3339());
         netrepro_sys::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
         // A report exists from the start: an interrupted run still leaves one.
         if !json_report.write(&rep) {

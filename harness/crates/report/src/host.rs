@@ -1,13 +1,28 @@
 //! Facts about the host for the report header (and `netrepro run`'s first
 //! line), including whether a Windows build runs under Wine.
 
-use super::model::{Environment, Host, Tool};
+use super::model::{Environment, Host, Report, Summary, Tool, SCHEMA_VERSION};
 use netrepro_scenario::Os;
 
 pub fn tool() -> Tool {
     Tool {
         name: "netrepro".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+    }
+}
+
+/// An empty report of a run on this host that started at `started_at`
+/// (RFC 3339): results are added as they come.
+pub fn new_report(started_at: String) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: tool(),
+        host: host(),
+        started_at,
+        duration_ms: 0,
+        complete: false,
+        results: Vec::new(),
+        summary: Summary::default(),
     }
 }
 

@@ -1,0 +1,398 @@
+//! `netrepro bench`: benchmarks that print figures and never fail on them.
+//! Each compares netrepro with what a programmer writes by hand, in one
+//! run on the same machine, against the same minimal server (`sinks`):
+//!
+//! - `storm`: connect+RST cycles/s of the runner's client actors running a
+//!   scenario with a large repeat block (`actors`) vs a raw blocking
+//!   socket2 client (`raw`);
+//! - `udp`: UDP echo round trips/s, the same way;
+//! - `overhead`: wall time of one whole result of an empty scenario
+//!   against the built-in hardened server (`full_run`);
+//! - `scaling`: one result of a 100 / 1,000 / 10,000-cycle storm: wall
+//!   time and JSON report size;
+//! - `accept`: connect+RST cycles/s of every built-in TCP server vs the
+//!   minimal accept loop (`accept`);
+//! - `all`: every one of them, one table.
+//!
+//! The output (`figures`) is one table, ratios first, or JSON with
+//! `--json`. Every loop is bounded in count and in time; all traffic is on
+//! loopback.
+
+mod accept;
+mod actors;
+mod figures;
+mod full_run;
+mod raw;
+mod sinks;
+
+use crate::exit::{EXIT_INPUT, EXIT_OK};
+use figures::Results;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchWhat {
+    /// Everything below, one table (ratios first).
+    All(Common),
+    /// connect+RST cycles/s: netrepro's client actors vs a raw socket2 client.
+    Storm(Common),
+    /// UDP echo round trips/s: netrepro's client actors vs a raw std client.
+    Udp(Common),
+    /// Wall time of one result of an empty scenario (start, ready, probe, settle, stop).
+    Overhead(Common),
+    /// One storm result of 100 / 1,000 / 10,000 cycles: wall time and report size.
+    Scaling(Common),
+    /// connect+RST cycles/s of a minimal accept loop and of every built-in TCP server.
+    Accept(AcceptArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// Small counts (a few seconds in all; figures are noisier).
+    #[arg(long)]
+    pub quick: bool,
+    /// Print the figures as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AcceptArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Storm cycles (connect, abort) per server [default: 5000, --quick 300].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub cycles: Option<u32>,
+    /// Stop a server's storm after this many seconds even if cycles remain.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub max_secs: u64,
+}
+
+/// The counts of one run: full, or `--quick`.
+struct Sizes {
+    storm: u32,
+    udp: u32,
+    overhead_runs: u32,
+    scaling: [u64; 3],
+    accept: u32,
+    /// Interleaved rounds of the storm and UDP comparisons (odd: a real median).
+    rounds: u32,
+    /// Bound of each storm, each round-trip run and each benchmark's loop.
+    max: Duration,
+}
+
+impl Sizes {
+    fn of(quick: bool) -> Sizes {
+        if quick {
+            Sizes {
+                storm: 3_000,
+                udp: 3_000,
+                overhead_runs: 3,
+                scaling: [10, 100, 1_000],
+                accept: 300,
+                rounds: 3,
+                max: Duration::from_secs(10),
+            }
+        } else {
+            Sizes {
+                storm: 21_000,
+                udp: 21_000,
+                overhead_runs: 20,
+                scaling: [100, 1_000, 10_000],
+                accept: 5_000,
+                rounds: 7,
+                max: Duration::from_secs(60),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Storm,
+    Udp,
+    Overhead,
+    Scaling,
+    Accept,
+}
+
+/// `netrepro bench ...`.
+pub fn main(args: BenchArgs) -> u8 {
+    use Which::*;
+    let (common, which, accept_cycles, accept_max) = match args.what {
+        BenchWhat::All(c) => (c, vec![Storm, Udp, Overhead, Scaling, Accept], None, None),
+        BenchWhat::Storm(c) => (c, vec![Storm], None, None),
+        BenchWhat::Udp(c) => (c, vec![Udp], None, None),
+        BenchWhat::Overhead(c) => (c, vec![Overhead], None, None),
+        BenchWhat::Scaling(c) => (c, vec![Scaling], None, None),
+        BenchWhat::Accept(a) => (
+            a.common,
+            vec![Accept],
+            a.cycles,
+            Some(Duration::from_secs(a.max_secs)),
+        ),
+    };
+    let mut sizes = Sizes::of(common.quick);
+    if let Some(c) = accept_cycles {
+        sizes.accept = c;
+    }
+    let cfg = match crate::runtime::config_for_this_binary() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rt = match crate::runtime::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let mut out = Results::new(common.quick);
+    for w in which {
+        let r = match w {
+            Storm => rt.block_on(storm(&sizes, &mut out)),
+            Udp => rt.block_on(udp(&sizes, &mut out)),
+            Overhead => rt.block_on(overhead(&cfg, &sizes, &mut out)),
+            Scaling => rt.block_on(scaling(&cfg, &sizes, &mut out)),
+            Accept => {
+                accept::accept(sizes.accept, accept_max.unwrap_or(sizes.max), &mut out);
+                Ok(())
+            }
+        };
+        if let Err(e) = r {
+            netrepro_sys::errln!("error: netrepro bench: {e}");
+            return EXIT_INPUT;
+        }
+    }
+    if common.json {
+        out.print_json();
+    } else {
+        out.print_text();
+    }
+    EXIT_OK
+}
+
+/// What keeps a benchmark from running at all (a generated scenario that
+/// does not parse is a bug; a failed bind is this machine's).
+#[derive(Debug, thiserror::Error)]
+enum BenchError {
+    #[error("{0}")]
+    Scenario(#[from] netrepro_scenario::ScenarioError),
+    #[error("cannot start the minimal server: {0}")]
+    Sink(std::io::Error),
+    #[error("cannot create a folder for the reports: {0}")]
+    TempDir(std::io::Error),
+}
+
+/// Rates of both sides of a comparison over interleaved rounds.
+#[derive(Debug, Default)]
+struct Rounds {
+    ours: Vec<f64>,
+    theirs: Vec<f64>,
+}
+
+impl Rounds {
+    /// Each side's median rate and best round (on a loaded machine the
+    /// best round is the closer estimate of what a side can do), the
+    /// ratios of both, and a note with every round's rate (the spread says
+    /// how much the machine's load moved the figures).
+    fn record(mut self, bench: &'static str, what: &str, unit: &'static str, out: &mut Results) {
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        out.note(format!(
+            "{bench}: {unit} per round: netrepro [{}], raw [{}]",
+            list(&self.ours),
+            list(&self.theirs)
+        ));
+        for (side, who, v) in [
+            ("netrepro", "netrepro actors", &mut self.ours),
+            ("raw", "raw client", &mut self.theirs),
+        ] {
+            let n = v.len();
+            out.figure(
+                bench,
+                format!("{bench}.{side}"),
+                format!("{who}: {what}, median of {n} rounds"),
+                median(v),
+                unit,
+            );
+            out.figure(
+                bench,
+                format!("{bench}.{side}.best"),
+                format!("{who}: {what}, best of {n} rounds"),
+                v.last().copied().unwrap_or(0.0),
+                unit,
+            );
+        }
+        for (id, kind) in [("", "median"), (".best", "best round")] {
+            out.ratio(
+                bench,
+                &format!("{bench}{id}"),
+                &format!("netrepro / raw: {what}, {kind}"),
+                &format!("{bench}.netrepro{id}"),
+                &format!("{bench}.raw{id}"),
+            );
+        }
+    }
+}
+
+/// The middle value (0 for none), sorting `v` (ascending: its last is the
+/// largest).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0.0)
+}
+
+/// netrepro's actors and the raw client take turns (each round the other
+/// one goes first), so a change in the machine's load hits both alike.
+async fn storm(sizes: &Sizes, out: &mut Results) -> Result<(), BenchError> {
+    let sink = sinks::TcpSink::start().map_err(BenchError::Sink)?;
+    let per_round = sizes.storm / sizes.rounds;
+    let sc = actors::storm_scenario(u64::from(per_round), sizes.max)?;
+    let mut rounds = Rounds::default();
+    for round in 0..sizes.rounds {
+        for side in [round % 2, 1 - round % 2] {
+            if side == 0 {
+                let ours = actors::run_steps(&sc, sink.addr(), "abort").await;
+                if ours.failed > 0 {
+                    out.note(format!(
+                        "storm: netrepro: {} runs of a step failed",
+                        ours.failed
+                    ));
+                }
+                rounds.ours.push(raw::per_sec(ours.ok, ours.elapsed));
+            } else {
+                // The raw client blocks: off the runtime's worker threads.
+                let (addr, max) = (sink.addr(), sizes.max);
+                let theirs = tokio::task::spawn_blocking(move || raw::storm(addr, per_round, max))
+                    .await
+                    .unwrap_or_else(|_| raw::storm(addr, 0, max));
+                if theirs.failed > 0 {
+                    out.note(format!("storm: raw: {} connects failed", theirs.failed));
+                }
+                rounds.theirs.push(theirs.per_sec());
+            }
+        }
+    }
+    let what = format!("connect+RST cycles/s ({per_round} cycles)");
+    rounds.record("storm", &what, "cycles/s", out);
+    Ok(())
+}
+
+/// As [`storm`], for UDP echo round trips.
+async fn udp(sizes: &Sizes, out: &mut Results) -> Result<(), BenchError> {
+    let echo = sinks::UdpEcho::start().map_err(BenchError::Sink)?;
+    let per_round = sizes.udp / sizes.rounds;
+    let sc = actors::udp_scenario(u64::from(per_round), sizes.max)?;
+    let mut rounds = Rounds::default();
+    for round in 0..sizes.rounds {
+        for side in [round % 2, 1 - round % 2] {
+            if side == 0 {
+                let ours = actors::run_steps(&sc, echo.addr(), "recv").await;
+                if ours.failed > 0 {
+                    out.note(format!(
+                        "udp: netrepro: {} runs of a step failed",
+                        ours.failed
+                    ));
+                }
+                rounds.ours.push(raw::per_sec(ours.ok, ours.elapsed));
+            } else {
+                let (addr, max) = (echo.addr(), sizes.max);
+                let n = u64::from(per_round);
+                let theirs = tokio::task::spawn_blocking(move || {
+                    raw::udp_echo(addr, n, actors::DATAGRAM, max)
+                })
+                .await;
+                match theirs {
+                    Ok(Ok(t)) => {
+                        if t.failed > 0 {
+                            out.note(format!("udp: raw: {} round trips failed", t.failed));
+                        }
+                        rounds.theirs.push(raw::per_sec(t.ok, t.elapsed));
+                    }
+                    Ok(Err(e)) => out.note(format!("udp: raw client: {e}")),
+                    Err(e) => out.note(format!("udp: raw client: {e}")),
+                }
+            }
+        }
+    }
+    let what = format!("echo round trips/s ({per_round} x {} B)", actors::DATAGRAM);
+    rounds.record("udp", &what, "round trips/s", out);
+    Ok(())
+}
+
+async fn overhead(
+    cfg: &netrepro_runner::RunConfig,
+    sizes: &Sizes,
+    out: &mut Results,
+) -> Result<(), BenchError> {
+    let (times, notes) = full_run::overhead(cfg, sizes.overhead_runs, sizes.max).await?;
+    notes.into_iter().for_each(|n| out.note(n));
+    let ms = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    out.figure(
+        "overhead",
+        "overhead.median",
+        format!(
+            "one result of an empty scenario, median of {} (hardened)",
+            times.len()
+        ),
+        ms(full_run::median(&times)),
+        "ms",
+    );
+    out.figure(
+        "overhead",
+        "overhead.min",
+        "one result of an empty scenario, fastest",
+        ms(times.first().copied()),
+        "ms",
+    );
+    Ok(())
+}
+
+async fn scaling(
+    cfg: &netrepro_runner::RunConfig,
+    sizes: &Sizes,
+    out: &mut Results,
+) -> Result<(), BenchError> {
+    let dir = tempfile::tempdir().map_err(BenchError::TempDir)?;
+    for n in sizes.scaling {
+        let s = full_run::scaling(cfg, n, sizes.max, dir.path()).await?;
+        s.notes.into_iter().for_each(|n| out.note(n));
+        out.figure(
+            "scaling",
+            format!("scaling.{n}.ms"),
+            format!("storm of {n} cycles: one result + its report (hardened)"),
+            s.elapsed.as_secs_f64() * 1e3,
+            "ms",
+        );
+        out.figure(
+            "scaling",
+            format!("scaling.{n}.bytes"),
+            format!("storm of {n} cycles: JSON report size"),
+            s.report_bytes as f64,
+            "bytes",
+        );
+    }
+    let [small, _, large] = sizes.scaling;
+    out.ratio(
+        "scaling",
+        "scaling.ms",
+        &format!("{large} / {small} cycles: wall time of the result"),
+        &format!("scaling.{large}.ms"),
+        &format!("scaling.{small}.ms"),
+    );
+    out.ratio(
+        "scaling",
+        "scaling.bytes",
+        &format!("{large} / {small} cycles: report size"),
+        &format!("scaling.{large}.bytes"),
+        &format!("scaling.{small}.bytes"),
+    );
+    Ok(())
+}
