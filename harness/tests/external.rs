@@ -174,6 +174,34 @@ fn socat_echo_survives(scenario: &str) -> Value {
     res[0].clone()
 }
 
+/// Socket options against a program netrepro did not write: a client
+/// with SO_LINGER {on, 0} set before connect closes (an RST, socket(7));
+/// socat (one child per connection) loses only that child and serves the
+/// next client. The report records the linger the OS granted. (socat
+/// prints the reset as message text only, which netrepro does not read;
+/// the server-side ECONNRESET is checked against Python's socketserver in
+/// tests/sockopts.rs.)
+#[cfg(unix)]
+#[test]
+fn socat_serves_on_after_a_client_whose_close_is_a_reset() {
+    if !socat_installed() {
+        return;
+    }
+    let res = socat_echo_survives("scenarios/tcp/linger-zero-close.toml");
+    let served = res["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "b-served")
+        .expect("a b-served record");
+    assert_eq!(served["outcome"]["kind"], "ok", "{served}");
+    assert_eq!(
+        res["granted_sockopts"]["a"]["linger"],
+        serde_json::json!({"on": true, "s": 0}),
+        "{res}"
+    );
+}
+
 /// wait_readable against a program netrepro did not write: socat's echo
 /// arrives, the peek sees it, and the close with it unread (RST) leaves
 /// socat (one child per connection) serving.
