@@ -11,6 +11,8 @@
 //! reads each to EOF and closes it, and waits (bounded) for the forwarder to
 //! close the client side too. [`wait_quiet`] then waits until the target's
 //! resource counts stop changing, so the baseline is taken on a quiet target.
+//! In echo mode [`close_readiness`] does the same for the readiness
+//! connections made to the target itself.
 
 use netrepro_observe::ResourceSample;
 use std::time::Duration;
@@ -147,6 +149,24 @@ pub async fn drain_readiness(
         });
     }
     Ok(())
+}
+
+/// Echo mode: finish the readiness connections `held` (connected to the
+/// target itself): a FIN on each, then wait (bounded by
+/// [`CLIENT_CLOSE_LIMIT`]) until the target closes its side, so the baseline
+/// sample is not taken while it still holds a readiness connection it is
+/// about to close (a thread-per-connection server that has not yet seen the
+/// EOF would make one leaked socket look like none).
+pub async fn close_readiness(held: Vec<TcpStream>) {
+    let until = Instant::now() + CLIENT_CLOSE_LIMIT;
+    let mut closing = JoinSet::new();
+    for mut s in held {
+        closing.spawn(async move {
+            let _ = s.shutdown().await;
+            let _ = read_to_end(&mut s, until).await;
+        });
+    }
+    while closing.join_next().await.is_some() {}
 }
 
 fn same_counts(a: &ResourceSample, b: &ResourceSample) -> bool {

@@ -9,7 +9,9 @@
 //! make it ready. All bounded by the ready timeout. In forward mode the
 //! readiness connections are kept and finished before the scenario starts
 //! (`quiesce`): nothing readiness relayed to the upstream listener can reach
-//! the scenario's `upstream accept`.
+//! the scenario's `upstream accept`. In echo mode they are finished too (a
+//! FIN, then the target's close, bounded), so the baseline resource sample
+//! never counts a readiness connection the target is still closing.
 
 use crate::probe::{self, ProbeSpec};
 use crate::quiesce::{self, NotRelayed};
@@ -95,9 +97,10 @@ fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
 type Held = Arc<Mutex<Vec<tokio::net::TcpStream>>>;
 
 /// Readiness without a `LISTENING` line, for a program told to use `addr`.
-/// With `hold` (forward mode), every connection that succeeds is kept there
-/// instead of closed, so what the forwarder relays of it can be finished
-/// before the scenario starts.
+/// With `hold`, every connection that succeeds is kept there instead of
+/// closed, so it can be finished before the scenario starts (forward mode:
+/// with what the forwarder relayed of it; echo mode: until the target has
+/// closed its side, see `quiesce::close_readiness`).
 fn ready_poll(proto: Proto, addr: SocketAddr, spec: &ProbeSpec, hold: Option<Held>) -> ReadyPoll {
     let spec = spec.clone();
     match proto {
@@ -172,21 +175,23 @@ pub async fn spawn(
         args: words,
         max_fds: sc.target.options.max_fds,
     };
-    let held: Option<Held> = upstream.map(|_| Held::default());
+    let held = Held::default();
     let poll = cmd
         .contains("{port}")
-        .then(|| ready_poll(sc.target.proto, listen, spec, held.clone()));
+        .then(|| ready_poll(sc.target.proto, listen, spec, Some(held.clone())));
     let target = RunningTarget::spawn_polling(&tc, ready_timeout, poll)
         .await
         .map_err(CommandError::NotStarted)?;
-    if let (Some(listener), Some(held)) = (upstream, held) {
-        let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
-        if !held.is_empty() {
-            // On error `target` drops here: its process group is killed.
-            quiesce::drain_readiness(held, listener).await?;
-            quiesce::wait_quiet(|| target.sample("quiet")).await;
-        }
+    let held = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+    if held.is_empty() {
+        return Ok(target);
     }
+    match upstream {
+        // On error `target` drops here: its process group is killed.
+        Some(listener) => quiesce::drain_readiness(held, listener).await?,
+        None => quiesce::close_readiness(held).await,
+    }
+    quiesce::wait_quiet(|| target.sample("quiet")).await;
     Ok(target)
 }
 
