@@ -234,8 +234,7 @@ fn socat_stable_20_of_20(sc: &str) {
         let dir = tempfile::tempdir().unwrap();
         let (_, results) = run_socat(sc, dir.path());
         let r = results.first().cloned().unwrap_or_default();
-        (r["status"] != "passed" || outcomes(&r, "next-served") != ["ok"])
-            .then(|| format!("{r:#}"))
+        (r["status"] != "passed" || outcomes(&r, "next-served") != ["ok"]).then(|| format!("{r:#}"))
     });
     eprintln!("{sc}: socat {}/{RUNS}", RUNS - seen.len());
     assert!(seen.is_empty(), "{seen:#?}");

@@ -3,9 +3,15 @@
 //! Tree: the live descendants found by the kill path's walk
 //! (`procctl::descendants`: a /proc scan by parent pid). Per process: `/proc/PID/stat` (state, utime, stime, num_threads) and
 //! the links in `/proc/PID/fd`. Socket inodes are matched against the root's
-//! network namespace view in `/proc/PID/net/{tcp,tcp6,udp,udp6,unix}`.
+//! network namespace view in `/proc/PID/net/{tcp,udp,unix,tcp6,udp6}`, read
+//! in that order and only until every socket inode is found: each of those
+//! files is the whole namespace's table (on a busy host thousands of
+//! TIME_WAIT rows, and the kernel walks its whole TCP hash for tcp and again
+//! for tcp6), so an IPv4 TCP server costs one table, not five (issue 16.2).
 
-use super::{parse_proc_net_tcp, parse_proc_net_unix, socket_inode, Root, TcpRow, MAX_TREE};
+use super::{
+    classify_link, parse_proc_net_tcp, parse_proc_net_unix, socket_inode, Root, TcpRow, MAX_TREE,
+};
 use crate::process::sample::{FdKind, ResourceSample};
 use std::collections::HashSet;
 
@@ -19,7 +25,6 @@ pub fn sample(root: &Root) -> ResourceSample {
         return ResourceSample::default();
     }
     let pids = tree(root.pid, root.supervisor);
-    let net = NetView::read(root.pid);
     let tick_ms = 1000.0 / clock_ticks_per_sec();
 
     let mut out = ResourceSample::default();
@@ -30,6 +35,9 @@ pub fn sample(root: &Root) -> ResourceSample {
     let mut live = Vec::with_capacity(pids.len());
     let mut tcp_inodes = HashSet::new();
     let mut udp_inodes = HashSet::new();
+    // Socket inodes of every descriptor (one per descriptor, duplicates
+    // included), classified once the tables are read.
+    let mut sockets = Vec::new();
     for pid in pids {
         let st = if pid == root.pid {
             Some(root_stat)
@@ -51,16 +59,23 @@ pub fn sample(root: &Root) -> ResourceSample {
         cpu_ticks += st.cpu_ticks;
         for entry in dir.flatten() {
             fds += 1;
-            let kind = match std::fs::read_link(entry.path()) {
-                Ok(target) => match target.to_str() {
-                    Some(link) => classify(link, &net, &mut tcp_inodes, &mut udp_inodes),
-                    None => FdKind::File,
+            match std::fs::read_link(entry.path()) {
+                Ok(target) => match target.to_str().map(|l| (l, socket_inode(l))) {
+                    Some((_, Some(ino))) => sockets.push(ino),
+                    Some((link, None)) => {
+                        *out.fds_by_type.entry(classify_link(link)).or_default() += 1
+                    }
+                    None => *out.fds_by_type.entry(FdKind::File).or_default() += 1,
                 },
                 // Closed between the listing and the read: still counted once.
-                Err(_) => FdKind::Other,
-            };
-            *out.fds_by_type.entry(kind).or_default() += 1;
+                Err(_) => *out.fds_by_type.entry(FdKind::Other).or_default() += 1,
+            }
         }
+    }
+    let net = NetView::read(root.pid, &sockets);
+    for ino in sockets {
+        let kind = classify(ino, &net, &mut tcp_inodes, &mut udp_inodes);
+        *out.fds_by_type.entry(kind).or_default() += 1;
     }
     out.fds = Some(fds);
     out.threads = Some(threads);
@@ -83,22 +98,18 @@ pub fn sample(root: &Root) -> ResourceSample {
     out
 }
 
-/// The type of one `/proc/PID/fd/N` link; socket inodes are collected.
-fn classify(link: &str, net: &NetView, tcp: &mut HashSet<u64>, udp: &mut HashSet<u64>) -> FdKind {
-    if let Some(ino) = socket_inode(link) {
-        if net.tcp_inodes.contains(&ino) {
-            tcp.insert(ino);
-            FdKind::Tcp
-        } else if net.udp_inodes.contains(&ino) {
-            udp.insert(ino);
-            FdKind::Udp
-        } else if net.unix_inodes.contains(&ino) {
-            FdKind::Unix
-        } else {
-            FdKind::Socket
-        }
+/// The type of the socket with inode `ino`; TCP and UDP inodes are collected.
+fn classify(ino: u64, net: &NetView, tcp: &mut HashSet<u64>, udp: &mut HashSet<u64>) -> FdKind {
+    if net.tcp_inodes.contains(&ino) {
+        tcp.insert(ino);
+        FdKind::Tcp
+    } else if net.udp_inodes.contains(&ino) {
+        udp.insert(ino);
+        FdKind::Udp
+    } else if net.unix_inodes.contains(&ino) {
+        FdKind::Unix
     } else {
-        super::classify_link(link)
+        FdKind::Socket
     }
 }
 
@@ -112,33 +123,85 @@ struct NetView {
 }
 
 impl NetView {
-    fn read(pid: u32) -> NetView {
+    /// The rows of `/proc/PID/net/*` that name one of `sockets`, reading the
+    /// tables in the order of [`TABLES`] and stopping once every inode is
+    /// found (a socket is in exactly one table). `known` says whether the
+    /// TCP table could be read at all.
+    fn read(pid: u32, sockets: &[u64]) -> NetView {
         let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).ok();
-        let mut known = false;
-        let mut tcp = Vec::new();
-        for f in ["tcp", "tcp6"] {
-            if let Some(t) = read(f) {
-                known = true;
-                tcp.extend(parse_proc_net_tcp(&t));
+        let mut left: HashSet<u64> = sockets.iter().copied().collect();
+        let mut view = NetView {
+            known: false,
+            tcp: Vec::new(),
+            tcp_inodes: HashSet::new(),
+            udp_inodes: HashSet::new(),
+            unix_inodes: HashSet::new(),
+        };
+        for table in TABLES {
+            // Done once every socket is found and socket types are known.
+            if left.is_empty() && view.known {
+                break;
+            }
+            let Some(text) = read(table.file()) else {
+                continue;
+            };
+            match table {
+                Table::Tcp | Table::Tcp6 => {
+                    view.known = true;
+                    let rows = parse_proc_net_tcp(&text);
+                    for r in rows.into_iter().filter(|r| left.remove(&r.inode)) {
+                        view.tcp_inodes.insert(r.inode);
+                        view.tcp.push(r);
+                    }
+                }
+                Table::Udp | Table::Udp6 => {
+                    for r in parse_proc_net_tcp(&text) {
+                        if left.remove(&r.inode) {
+                            view.udp_inodes.insert(r.inode);
+                        }
+                    }
+                }
+                Table::Unix => {
+                    for ino in parse_proc_net_unix(&text) {
+                        if left.remove(&ino) {
+                            view.unix_inodes.insert(ino);
+                        }
+                    }
+                }
             }
         }
-        let mut udp_inodes = HashSet::new();
-        for f in ["udp", "udp6"] {
-            if let Some(t) = read(f) {
-                udp_inodes.extend(parse_proc_net_tcp(&t).iter().map(|r| r.inode));
-            }
-        }
-        let unix_inodes = read("unix")
-            .map(|t| parse_proc_net_unix(&t).into_iter().collect())
-            .unwrap_or_default();
-        let tcp_inodes = tcp.iter().map(|r| r.inode).filter(|i| *i != 0).collect();
-        udp_inodes.remove(&0);
-        NetView {
-            known,
-            tcp,
-            tcp_inodes,
-            udp_inodes,
-            unix_inodes,
+        view
+    }
+}
+
+/// The socket tables of `/proc/PID/net`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Tcp,
+    Udp,
+    Unix,
+    Tcp6,
+    Udp6,
+}
+
+/// Read order: the families servers under test use most come first. A TCP
+/// table is always read (it says whether socket types are known at all).
+const TABLES: [Table; 5] = [
+    Table::Tcp,
+    Table::Udp,
+    Table::Unix,
+    Table::Tcp6,
+    Table::Udp6,
+];
+
+impl Table {
+    fn file(self) -> &'static str {
+        match self {
+            Table::Tcp => "tcp",
+            Table::Udp => "udp",
+            Table::Unix => "unix",
+            Table::Tcp6 => "tcp6",
+            Table::Udp6 => "udp6",
         }
     }
 }
