@@ -6,8 +6,10 @@
 //! After the settle wait, when nothing talks to the server any more, the
 //! process tree's time is measured over short windows: CPU time plus time
 //! spent waiting for a CPU where the OS tells it (Linux schedstat), CPU time
-//! alone elsewhere. A window below the threshold ends the check (quiet); a
-//! server above it in every window is busy.
+//! alone elsewhere. A window below the threshold with no thread of the tree
+//! runnable at its end ends the check (quiet); a server above the threshold
+//! or runnable (Linux: wanting a CPU whose wait is not counted yet) in every
+//! window is busy.
 
 use crate::live::Live;
 use netrepro_observe::ResourceSample;
@@ -61,12 +63,21 @@ pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
     let mut total = 0u64;
     for _ in 0..WINDOWS {
         tokio::time::sleep(window).await;
-        let (now_used, _) = used(&target.sample("busy"))?;
+        let sample = target.sample("busy");
+        let (now_used, _) = used(&sample)?;
         let t1 = Instant::now();
         let delta = now_used.saturating_sub(prev);
         total += delta;
         let wall = t1.duration_since(t0).as_millis().max(1) as f64;
-        if (delta as f64) < BUSY_SHARE * wall {
+        // Quiet needs little time used AND no thread wanting a CPU now: a
+        // thread's run-queue wait is counted only once it runs, so a
+        // spinning server kept off the CPUs by load through a whole window
+        // looks idle in it (on a loaded 2-core machine, 4 of 8 spinning
+        // servers at once were judged quiet, issue 16.2). A quiet server
+        // sleeps in its event loop; one runnable at every window's end
+        // wanted a CPU all along and is busy.
+        let runnable = netrepro_sys::process::resources::runnable_now(&sample.pids);
+        if (delta as f64) < BUSY_SHARE * wall && runnable != Some(true) {
             return Some(Busy {
                 used_ms: total,
                 wall_ms: t1.duration_since(start).as_millis() as u64,

@@ -61,6 +61,23 @@ pub fn sample(root: &Root) -> ResourceSample {
     os::sample(root)
 }
 
+/// Is a thread of `pids` runnable right now (running, or waiting for a
+/// CPU)? Linux: state `R` in `/proc/PID/task/TID/stat`. `None` where the
+/// platform does not tell or no thread could be read. The busy check needs
+/// it because schedstat adds a thread's run-queue wait only once the thread
+/// is picked to run: a spinning server that waits for a CPU through a whole
+/// measurement window shows no time used in it.
+#[cfg(target_os = "linux")]
+pub fn runnable_now(pids: &[u32]) -> Option<bool> {
+    os::runnable_now(pids)
+}
+
+/// See the Linux version: elsewhere the state is not read.
+#[cfg(not(target_os = "linux"))]
+pub fn runnable_now(_pids: &[u32]) -> Option<bool> {
+    None
+}
+
 /// TCP state code of CLOSE_WAIT in `/proc/net/tcp` (`TCP_CLOSE_WAIT`).
 pub const TCP_CLOSE_WAIT: u8 = 0x08;
 /// TCP state code of TIME_WAIT (`TCP_TIME_WAIT`): a row without a socket.

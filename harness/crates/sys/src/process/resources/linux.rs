@@ -227,6 +227,32 @@ fn runnable(pid: u32) -> Option<u64> {
     any.then_some(total)
 }
 
+/// Any thread of `pids` in state `R` (see `resources::runnable_now`).
+pub fn runnable_now(pids: &[u32]) -> Option<bool> {
+    let mut seen = false;
+    for pid in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            // A thread that ended since the listing is not runnable.
+            let Ok(text) = std::fs::read_to_string(t.path().join("stat")) else {
+                continue;
+            };
+            seen = true;
+            if state_of(&text) == Some('R') {
+                return Some(true);
+            }
+        }
+    }
+    seen.then_some(false)
+}
+
+/// The state letter of a `/proc/.../stat` line (the field after the last ')').
+fn state_of(text: &str) -> Option<char> {
+    text.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Stat {
     exited: bool,
@@ -286,6 +312,29 @@ mod tests {
         let z = parse_stat("9 (x) Z 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 0").unwrap();
         assert!(z.exited);
         assert!(parse_stat("9 (x) S").is_none());
+    }
+
+    #[test]
+    fn runnable_is_state_r_of_any_thread() {
+        assert_eq!(state_of("42 (a) b) R 7 42"), Some('R'));
+        assert_eq!(state_of("42 (x) S 1"), Some('S'));
+        assert_eq!(state_of("42 (x)"), None);
+        // This thread is running while it reads its own stat.
+        assert_eq!(runnable_now(&[std::process::id()]), Some(true));
+        // A sleeping child is not runnable; nothing readable is unknown.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let sleeping = (0..200).any(|_| {
+            std::thread::yield_now();
+            runnable_now(&[pid]) == Some(false)
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(sleeping, "sleep(1) never seen sleeping");
+        assert_eq!(runnable_now(&[u32::MAX]), None);
     }
 
     #[test]
