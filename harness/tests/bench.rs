@@ -46,6 +46,8 @@ fn bench_all_quick_json_prints_positive_figures_and_consistent_ratios() {
         "udp.raw",
         "overhead.median",
         "overhead.min",
+        "overhead.ready",
+        "overhead.tail",
         "accept.baseline",
         "accept.hardened-echo",
     ]

@@ -11,16 +11,51 @@ use netrepro_scenario::{Impl, ScenarioError};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Where one result's time went, from its record: resource samples carry
+/// the ms since the server was spawned, the record its whole duration.
+#[derive(Debug, Clone, Default)]
+pub struct Parts {
+    /// Spawn, `LISTENING`, and the baseline sample.
+    pub ready_ms: Vec<f64>,
+    /// One resource sample (the "after" sample follows the baseline with
+    /// no steps in between).
+    pub sample_ms: Vec<f64>,
+    /// From the settled sample to the end: the busy check and the stop.
+    pub tail_ms: Vec<f64>,
+}
+
+impl Parts {
+    fn add(&mut self, rec: &ResultRecord) {
+        let at = |label: &str| {
+            rec.samples
+                .iter()
+                .find(|s| s.label == label)
+                .map(|s| s.t_ms as f64)
+        };
+        if let Some(b) = at("baseline") {
+            self.ready_ms.push(b);
+            if let Some(a) = at("after") {
+                self.sample_ms.push(a - b);
+            }
+        }
+        if let Some(s) = at("settled") {
+            self.tail_ms.push(rec.duration_ms as f64 - s);
+        }
+    }
+}
+
 /// Per-result overhead: the wall time of each of `runs` results of an
-/// empty scenario, sorted, and a note for any result that did not pass.
+/// empty scenario, sorted, where the time went, and a note for any result
+/// that did not pass.
 pub async fn overhead(
     cfg: &RunConfig,
     runs: u32,
     max: Duration,
-) -> Result<(Vec<Duration>, Vec<String>), ScenarioError> {
+) -> Result<(Vec<Duration>, Parts, Vec<String>), ScenarioError> {
     let sc = actors::empty_scenario()?;
     let started = Instant::now();
     let mut times = Vec::new();
+    let mut parts = Parts::default();
     let mut notes = Vec::new();
     for _ in 0..runs {
         if started.elapsed() >= max {
@@ -30,10 +65,11 @@ pub async fn overhead(
         let t = Instant::now();
         let rec = netrepro_runner::run_one(&sc, Impl::Hardened, cfg).await;
         times.push(t.elapsed());
+        parts.add(&rec);
         notes.extend(not_passed("overhead", &rec));
     }
     times.sort();
-    Ok((times, notes))
+    Ok((times, parts, notes))
 }
 
 /// The middle of sorted durations (the lower one of an even count).

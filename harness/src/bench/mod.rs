@@ -332,7 +332,7 @@ async fn overhead(
     sizes: &Sizes,
     out: &mut Results,
 ) -> Result<(), BenchError> {
-    let (times, notes) = full_run::overhead(cfg, sizes.overhead_runs, sizes.max).await?;
+    let (times, mut parts, notes) = full_run::overhead(cfg, sizes.overhead_runs, sizes.max).await?;
     notes.into_iter().for_each(|n| out.note(n));
     let ms = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
     out.figure(
@@ -352,6 +352,32 @@ async fn overhead(
         ms(times.first().copied()),
         "ms",
     );
+    // Where it went (whole ms from the record; a part under 1 ms is a note).
+    for (id, what, v) in [
+        (
+            "ready",
+            "of which: spawn, LISTENING, first sample",
+            &mut parts.ready_ms,
+        ),
+        (
+            "sample",
+            "of which: one resource sample",
+            &mut parts.sample_ms,
+        ),
+        (
+            "tail",
+            "of which: settled to end (busy check, stop)",
+            &mut parts.tail_ms,
+        ),
+    ] {
+        out.figure(
+            "overhead",
+            format!("overhead.{id}"),
+            format!("{what}, median"),
+            median(v),
+            "ms",
+        );
+    }
     Ok(())
 }
 
