@@ -17,8 +17,10 @@ const AFTER_HELP: &str = "\
 Each result of the reports is compared with its scenario file's cell [expect.<impl>.<os>] \
 (the OS: --os, else the report's host; `wine` for a run under Wine), as `netrepro run` \
 checks it:
-  agrees        the cell is left exactly as it is
-  unknown       filled with the observed verdict, server error classes and step outcomes
+  agrees        the cell's values are kept; it is marked `observed = { os_version, netrepro, \
+date }` (unless a run on the same host marked it already)
+  unknown       filled with the observed verdict, server error classes and step outcomes, \
+and marked observed
   contradicted  a disagreement, listed with the scenario's refs; the cell is kept unless the \
 scenario cites no refs, or --overwrite-cited is given
 Several reports for the same OS merge: any verdict or step outcome seen is accepted, only \
@@ -165,12 +167,17 @@ fn print_sources(sources: &[Source], plan: &Plan, forced: bool) {
 
 fn print_cells(sources: &[Source], plan: &Plan, opts: &Options) {
     let several = sources.len() > 1;
-    let (mut agree, mut filled, mut rewritten, mut kept, mut unfilled) = (0, 0, 0, 0, 0);
+    let (mut agree, mut marked, mut filled, mut rewritten, mut kept, mut unfilled) =
+        (0, 0, 0, 0, 0, 0);
     for (f, c) in plan.cells() {
         let what = match &c.action {
             Action::Agrees => {
                 agree += 1;
                 continue;
+            }
+            Action::Marked => {
+                marked += 1;
+                "marked"
             }
             Action::Filled => {
                 filled += 1;
@@ -189,11 +196,11 @@ fn print_cells(sources: &[Source], plan: &Plan, opts: &Options) {
                 "not filled"
             }
         };
-        let observed = c
-            .observed
-            .as_ref()
-            .map(|o| format!(": {}", o.describe()))
-            .unwrap_or_default();
+        let observed = match (&c.action, &c.observed, &c.marker) {
+            (Action::Marked, _, Some(m)) => format!(": agrees; observed on {}", m.host()),
+            (_, Some(o), _) => format!(": {}", o.describe()),
+            _ => String::new(),
+        };
         outln!(
             "{what:<10} {} [{}] {}{}",
             terminal(&f.path.display().to_string()),
@@ -250,9 +257,9 @@ fn print_cells(sources: &[Source], plan: &Plan, opts: &Options) {
         );
     }
     outln!(
-        "{} cell(s): {agree} agree, {filled} filled, {rewritten} rewritten, {kept} disagreement(s) kept, \
-         {unfilled} left unknown; {} result(s) skipped",
-        agree + filled + rewritten + kept + unfilled,
+        "{} cell(s): {agree} agree, {marked} marked observed, {filled} filled, {rewritten} rewritten, \
+         {kept} disagreement(s) kept, {unfilled} left unknown; {} result(s) skipped",
+        agree + marked + filled + rewritten + kept + unfilled,
         plan.skipped.len()
     );
     if kept > 0 && !opts.overwrite_cited && !opts.only_unknown {
@@ -279,12 +286,13 @@ netrepro bless reports/windows.json --accept    # write it
 
 Each result is compared with its cell as `netrepro run` checks it:
 
-- a cell the report **agrees** with is left exactly as it is (sets of
-  acceptable outcomes and hand-written OS error names included);
+- a cell the report **agrees** with keeps its values exactly (sets of
+  acceptable outcomes and hand-written OS error names included) and is
+  *marked observed* (below);
 - an **unknown** cell is filled with the observed verdict, server error
   classes (an error of class `other` by its OS name) and step outcomes, with
-  a comment saying where they were observed; nothing else in the file
-  (comments, refs, formatting) changes;
+  a comment saying where they were observed, and marked observed; nothing
+  else in the file (comments, refs, formatting) changes;
 - a cell the report **contradicts** is a *disagreement*: it is listed with
   the scenario's refs and left unchanged (exit code 1), because it is either
   a bug in the scenario or a finding worth reporting upstream.
@@ -303,6 +311,26 @@ rule out. Not written: a `survived` from a host that samples no resources
 (a leak would not show there), and a cell that any of the runs cut short by
 the scenario's timeout. Writing a `windows` cell also changes a `wine` cell
 that does not state every key; bless says so.
+
+The mark is a key of the cell, which the table above shows as "observed
+(…)" instead of "cited":
+
+```toml fragment
+[expect.naive.wine]
+server = "crashed"
+server_errors = ["reset"]
+observed = { os_version = "Windows 6.1.7601", arch = "x86_64", wine = "8.0", netrepro = "0.1.0", date = "2026-11-26" }
+```
+
+It holds the report's host (OS version, arch, Wine version), the netrepro
+version and the day the run started; with several reports, the newest. A
+cell that agrees and is marked from the same host already is left alone (a
+new date alone is no news); a run on another OS version replaces the mark.
+A cell without a mark is *cited*: stated from the scenario's refs or by its
+author, not recorded as seen. A mark only says what a run showed on that
+day: edit the cell by hand and the mark no longer vouches for it (bless
+again). A cell that inherits its values gets a table of its own holding
+only the mark; `--only unknown` marks only the cells it fills.
 
 Exit codes: 0 done, 1 a disagreement was left unwritten, 2 bad input (an
 unreadable report, a report of another schema version, a missing scenario

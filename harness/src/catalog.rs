@@ -1,14 +1,23 @@
 //! The scenario catalog as Markdown (`netrepro list --markdown`): one row per
-//! scenario with its summary and the expected verdict per implementation and
-//! OS. `scenarios/README.md` is this output, and a test fails when the
-//! checked-in file differs from it, so the index cannot go stale.
+//! scenario with its summary and, per implementation and OS (and Wine), the
+//! expected verdict and what it rests on: observed (the cell's `observed`
+//! marker, with its OS version), cited, or unknown. `scenarios/README.md` is
+//! this output, and a test fails when the checked-in file differs from it,
+//! so the index cannot go stale.
 
 use netrepro_runner::os_options::{decide, Decision};
-use netrepro_scenario::{Expectation, Impl, Os, Platform, Scenario};
+use netrepro_scenario::{ExpectKey, Expectation, Impl, Provenance, Scenario};
 use std::fmt::Write;
 use std::path::Path;
 
-const OSES: [Os; 3] = [Os::Linux, Os::Windows, Os::Macos];
+/// The columns per implementation: the three OSes, then Windows under Wine
+/// (its own cells, observed on this project's CI machines).
+const KEYS: [ExpectKey; 4] = [
+    ExpectKey::Linux,
+    ExpectKey::Windows,
+    ExpectKey::Macos,
+    ExpectKey::Wine,
+];
 
 /// Render the catalog. Links are relative to `root` (the scenarios folder
 /// the README lives in); scenarios keep the order they were loaded in.
@@ -23,17 +32,21 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
         out,
         "{} scenarios. Each cell is the expected verdict on that OS (`a / b`: either is \
          acceptable; `unknown`: not observed and no source says, reported as unverified; `skipped`: an option the scenario needs has no equivalent on that OS, see docs/os.md), \
-         with the server errors it must show in parentheses.\n",
+         with the server errors it must show in parentheses, and what it rests on: \
+         `observed (OS version)`: a run on that OS version showed it (the cell's `observed` \
+         mark, written by `netrepro bless`, below); `cited`: stated from the scenario's refs \
+         or by its author, no run recorded. The `wine` columns are the Windows build under \
+         Wine on Linux, which is not Windows (docs/os.md).\n",
         scenarios.len()
     );
     out.push_str("| scenario | target | summary |");
     for imp in Impl::ALL {
-        for os in OSES {
-            let _ = write!(out, " {} {} |", imp.as_str(), os.as_str());
+        for key in KEYS {
+            let _ = write!(out, " {} {} |", imp.as_str(), key.as_str());
         }
     }
     out.push_str("\n|---|---|---|");
-    for _ in 0..Impl::ALL.len() * OSES.len() {
+    for _ in 0..Impl::ALL.len() * KEYS.len() {
         out.push_str("---|");
     }
     out.push('\n');
@@ -49,20 +62,29 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
             cell_text(&sc.summary)
         );
         for imp in Impl::ALL {
-            for os in OSES {
-                let platform = Platform { os, wine: false };
+            for key in KEYS {
                 // What the runner will do there: an option with no meaning
                 // on that OS skips the scenario (runner::os_options).
-                if let Decision::Skip { .. } = decide(&sc.target.options, platform) {
+                if let Decision::Skip { .. } = decide(&sc.target.options, key.platform()) {
                     let _ = write!(out, " skipped |");
                     continue;
                 }
-                let e = sc
-                    .expect
-                    .get(&imp)
-                    .map(|e| e.resolve(platform))
-                    .unwrap_or_default();
-                let _ = write!(out, " {} |", verdict_cell(&e));
+                let cell = match sc.expect.get(&imp) {
+                    None => "unknown".to_owned(),
+                    Some(ie) => {
+                        let e = ie.resolve(key.platform());
+                        match ie.provenance(key) {
+                            Provenance::Unknown => verdict_cell(&e),
+                            Provenance::Cited => format!("{}; cited", verdict_cell(&e)),
+                            Provenance::Observed(o) => format!(
+                                "{}; observed ({})",
+                                verdict_cell(&e),
+                                cell_text(&o.host())
+                            ),
+                        }
+                    }
+                };
+                let _ = write!(out, " {cell} |");
             }
         }
         out.push('\n');
@@ -106,8 +128,13 @@ server_errors = ["ECONNREFUSED"]
 [expect.naive.windows]
 server = "unknown"
 server_errors = []
+[expect.naive.wine]
+server = "hung"
+observed = { os_version = "Windows 6.1.7601", wine = "8.0", netrepro = "0.1.0", date = "2026-11-26" }
 [expect.hardened]
 server = "survived"
+[expect.hardened.linux]
+observed = { os_version = "Debian 12 | x", netrepro = "0.1.0", date = "2026-11-26" }
 "#;
 
     #[test]
@@ -117,15 +144,19 @@ server = "survived"
         let row = md.lines().find(|l| l.starts_with("| [x-one]")).unwrap();
         assert_eq!(
             row,
-            "| [x-one](udp/x.toml) | udp echo | a \\| b | crashed / hung (ECONNREFUSED) | unknown \
-             | crashed / hung (ECONNREFUSED) | unknown | unknown | unknown \
-             | survived | survived | survived |"
+            "| [x-one](udp/x.toml) | udp echo | a \\| b | crashed / hung (ECONNREFUSED); cited \
+             | unknown | crashed / hung (ECONNREFUSED); cited \
+             | hung; observed (Wine 8.0 / Windows 6.1.7601) \
+             | unknown | unknown | unknown | unknown \
+             | survived; observed (Debian 12 \\| x) | survived; cited | survived; cited \
+             | survived; cited |"
         );
         assert!(md.contains("1 scenarios."));
         let header = md.lines().find(|l| l.starts_with("| scenario")).unwrap();
         assert!(header.ends_with(
-            "naive linux | naive windows | naive macos | naive-seq linux | naive-seq windows \
-             | naive-seq macos | hardened linux | hardened windows | hardened macos |"
+            "naive linux | naive windows | naive macos | naive wine | naive-seq linux \
+             | naive-seq windows | naive-seq macos | naive-seq wine | hardened linux \
+             | hardened windows | hardened macos | hardened wine |"
         ));
     }
 }

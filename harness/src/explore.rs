@@ -253,6 +253,7 @@ pub fn with_observed(
             server: Some(vec![v]),
             server_errors: (!names.is_empty()).then_some(names),
             steps: None,
+            observed: None,
         };
         if let Some(e) = sc.expect.get_mut(&imp) {
             e.per_os.insert(ExpectKey::from(Os::current()), here);

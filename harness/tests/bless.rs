@@ -2,11 +2,15 @@
 //! tests/fixtures/bless/README.md for where the reports come from):
 //!
 //! - the Wine runs of the current catalog reproduce its `wine` cells
-//!   exactly: blessing them into a pristine copy changes no byte, and the
-//!   cells bless wrote, stripped back to `unknown`, come back byte for byte;
+//!   exactly: blessing them into a pristine copy changes no byte (every
+//!   cell they agree with carries their `observed` mark already), and the
+//!   cells bless wrote, stripped back to `unknown` and unmarked, come back
+//!   byte for byte;
 //! - a synthetic Windows report writes `windows` cells and nothing else
-//!   (snapshot of the diff), lists the cited cell it contradicts with the
-//!   scenario's refs and leaves it alone unless `--overwrite-cited`;
+//!   (snapshot of the diff), marks the cells it agrees with observed, lists
+//!   the cited cell it contradicts with the scenario's refs and leaves it
+//!   alone unless `--overwrite-cited`; the catalog table then says
+//!   "observed (Windows …)" for those cells and "cited" for the rest;
 //! - bad input exits 2, names the file and what is wrong, and writes nothing.
 
 use std::collections::BTreeMap;
@@ -103,7 +107,7 @@ fn catalog_copy() -> tempfile::TempDir {
 
 /// The Wine runs the catalog's wine cells were blessed from, as arguments.
 fn wine_runs() -> Vec<String> {
-    (1..=4)
+    (1..=5)
         .map(|n| wine_run(n).to_string_lossy().into_owned())
         .collect()
 }
@@ -134,10 +138,24 @@ fn the_wine_runs_reproduce_the_checked_in_wine_cells() {
     }
     assert!(cells.len() >= 80, "{}", cells.len());
     assert_eq!(
-        s["agree"] + s["disagreement"] + s["left"],
+        s["agree"] + s["marked"] + s["disagreement"] + s["left"],
         cells.len() as u64,
         "{stdout}"
     );
+    assert_eq!(s["marked"], 0, "{stdout}");
+    // And every agreeing cell is marked observed under Wine.
+    let mut marked = 0;
+    for sc in netrepro_scenario::load_paths(&[catalog()]).unwrap() {
+        for (imp, ie) in &sc.expect {
+            if let netrepro_scenario::Provenance::Observed(o) =
+                ie.provenance(netrepro_scenario::ExpectKey::Wine)
+            {
+                assert_eq!(o.wine.as_deref(), Some("8.0"), "{} [{imp:?}]", sc.name);
+                marked += 1;
+            }
+        }
+    }
+    assert_eq!(marked as u64, s["agree"], "{stdout}");
     // Left unknown only where Wine cannot see the leak Linux shows, or
     // where a run was cut short by the scenario's timeout.
     for l in stdout.lines().filter(|l| l.starts_with("not filled")) {
@@ -158,7 +176,7 @@ fn the_wine_runs_reproduce_the_checked_in_wine_cells() {
 }
 
 /// Set every cell bless wrote (its comment says "(netrepro bless)") back to
-/// unknown; returns how many.
+/// unknown, without its `observed` mark; returns how many.
 fn strip_blessed(dir: &Path) -> usize {
     let mut n = 0;
     for (rel, src) in files(dir) {
@@ -176,6 +194,7 @@ fn strip_blessed(dir: &Path) -> usize {
                 Some("server") if blessed => "server = \"unknown\"",
                 Some("server_errors") if blessed => "server_errors = []",
                 Some("steps") if blessed => "steps = {}",
+                Some("observed") if blessed => continue,
                 _ => line,
             };
             out.push(line);
@@ -219,6 +238,13 @@ fn windows_copy() -> tempfile::TempDir {
     dir
 }
 
+/// The text without its `observed = …` lines.
+fn unmarked(src: &str) -> String {
+    src.split_inclusive('\n')
+        .filter(|l| !l.starts_with("observed = "))
+        .collect()
+}
+
 /// The text without its `[expect.<impl>.<os>]` tables.
 fn without_os_tables(src: &str, os: &str) -> String {
     let header = format!(".{os}]");
@@ -232,6 +258,8 @@ fn without_os_tables(src: &str, os: &str) -> String {
             out.push_str(line);
         }
     }
+    // A table added at the end of a file brings a blank line before it.
+    out.truncate(out.trim_end().len());
     out
 }
 
@@ -275,21 +303,61 @@ fn a_windows_report_writes_windows_cells_and_nothing_else() {
     let e = own.expect[&netrepro_scenario::Impl::Naive].resolve(windows);
     assert_eq!(e.server, [netrepro_scenario::Verdict::Crashed]);
     assert_eq!(e.steps["b-served"], ["eof"]);
-    // The cited one is not written.
+    // The cited one is not written; only the cells that agree are marked.
+    let tribler = Path::new("udp/tribler-vanished-client.toml");
+    assert_eq!(unmarked(&after[tribler]), before[tribler]);
+    assert_ne!(after[tribler], before[tribler]);
+    let t = load("scenarios/udp/tribler-vanished-client.toml");
+    use netrepro_scenario::{ExpectKey, Impl, Provenance};
     assert_eq!(
-        after[Path::new("udp/tribler-vanished-client.toml")],
-        before[Path::new("udp/tribler-vanished-client.toml")]
+        t.expect[&Impl::Naive].provenance(ExpectKey::Windows),
+        Provenance::Cited
     );
-    // Blessing again finds everything written in agreement.
+    let Provenance::Observed(o) = t.expect[&Impl::Hardened].provenance(ExpectKey::Windows) else {
+        panic!("an agreeing cell is marked observed");
+    };
+    assert_eq!(
+        (o.os_version.as_str(), o.arch.as_deref(), o.wine.as_deref()),
+        ("Windows Server 2022 Datacenter 10.0.20348", Some("x86_64"), None)
+    );
+    assert_eq!((o.netrepro.as_str(), o.date.as_str()), ("0.1.0", "2026-11-26"));
+    // Blessing again finds everything written in agreement, and marked.
     let again = bless(dir.path(), &["report-windows.json", "--accept"]);
     let s = summary(&text(&again.stdout));
     assert_eq!(
-        (s["filled"], s["rewritten"]),
-        (0, 0),
+        (s["filled"], s["rewritten"], s["marked"]),
+        (0, 0, 0),
         "{}",
         text(&again.stdout)
     );
     assert_eq!(files(&dir.path().join("scenarios")), after);
+
+    // The catalog table says which cells a run showed, and where.
+    let list = Command::new(env!("CARGO_BIN_EXE_netrepro"))
+        .args(["list", "--markdown", "scenarios"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    let md = text(&list.stdout);
+    let row = |name: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| [{name}]")))
+            .unwrap_or_else(|| panic!("no row {name} in:\n{md}"))
+            .split(" | ")
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Columns: name, target, summary, then per impl linux, windows, macos, wine.
+    let naive_windows = 4;
+    let seq_windows = 8;
+    let rst = row("tcp-rst-mid-request");
+    let seen = "observed (Windows Server 2022 Datacenter 10.0.20348)";
+    assert_eq!(rst[naive_windows], format!("survived (reset); {seen}"));
+    assert_eq!(rst[seq_windows], format!("crashed (reset); {seen}"));
+    assert_eq!(rst[naive_windows - 1], "survived (reset); cited");
+    let tribler = row("tribler-vanished-client");
+    assert_eq!(tribler[naive_windows], "crashed (reset); cited");
 }
 
 #[test]
@@ -314,7 +382,8 @@ fn a_contradicted_cited_cell_is_listed_with_refs_and_written_only_when_asked() {
         listing.contains("    ref: https://github.com/Tribler/tribler/issues/7972"),
         "{listing}"
     );
-    assert_eq!(std::fs::read_to_string(&tribler).unwrap(), was);
+    // Only the marks of the cells the report agrees with are added.
+    assert_eq!(unmarked(&std::fs::read_to_string(&tribler).unwrap()), was);
 
     let out = bless(
         dir.path(),
@@ -345,6 +414,8 @@ fn only_unknown_fills_unknown_cells_and_rewrites_none() {
     assert!(stdout.contains("    kept: --only unknown"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&own).unwrap(), was);
     assert_eq!(summary(&stdout)["filled"], 1, "{stdout}");
+    // Nothing but the filled cell is marked.
+    assert_eq!(summary(&stdout)["marked"], 0, "{stdout}");
 
     let both = bless(
         dir.path(),

@@ -9,19 +9,18 @@
 //! The cell states all three keys, so it never inherits a part from the
 //! base (an empty list or table says "none" there). One comment line says
 //! where the values came from; it is not added twice.
+//!
+//! The cell's `observed = { … }` marker ([`write_marker`]) goes last, after
+//! the values; a cell that only gets a marker (its inherited values agree
+//! with the run) is a table holding nothing else.
 
 use crate::observed::Cell;
-use netrepro_scenario::{ExpectKey, Impl};
+use netrepro_scenario::{ExpectKey, Impl, Observed};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
 /// The name of an OS key in scenario files (`[expect.naive.wine]`).
 pub fn key_name(key: ExpectKey) -> &'static str {
-    match key {
-        ExpectKey::Linux => "linux",
-        ExpectKey::Windows => "windows",
-        ExpectKey::Macos => "macos",
-        ExpectKey::Wine => "wine",
-    }
+    key.as_str()
 }
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
@@ -84,16 +83,26 @@ fn add_comment(t: &mut Table, comment: &str) {
     decor.set_prefix(format!("{old}{line}"));
 }
 
-/// Write `cell` as `[expect.<imp>.<key>]` of `doc`. The file has already
-/// been parsed by the scenario parser, so `[expect.<imp>]` exists; an error
+fn marker_value(o: &Observed) -> Value {
+    let mut t = InlineTable::new();
+    t.insert("os_version", Value::from(o.os_version.as_str()));
+    if let Some(a) = &o.arch {
+        t.insert("arch", Value::from(a.as_str()));
+    }
+    if let Some(w) = &o.wine {
+        t.insert("wine", Value::from(w.as_str()));
+    }
+    t.insert("netrepro", Value::from(o.netrepro.as_str()));
+    t.insert("date", Value::from(o.date.as_str()));
+    t.fmt();
+    Value::InlineTable(t)
+}
+
+/// The item of `[expect.<imp>.<key>]`, added (empty, after that
+/// implementation's other tables) when missing. The file has already been
+/// parsed by the scenario parser, so `[expect.<imp>]` exists; an error
 /// says what shape was found instead.
-pub fn write_cell(
-    doc: &mut DocumentMut,
-    imp: Impl,
-    key: ExpectKey,
-    cell: &Cell,
-    comment: &str,
-) -> Result<(), String> {
+fn cell_item(doc: &mut DocumentMut, imp: Impl, key: ExpectKey) -> Result<&mut Item, String> {
     let name = format!("expect.{}", imp.as_str());
     let imp_item = doc
         .get_mut("expect")
@@ -119,14 +128,46 @@ pub fn write_cell(
             _ => return Err(format!("[{name}] is not a table")),
         }
     }
-    let cell_item = imp_item
+    let item = imp_item
         .as_table_like_mut()
         .and_then(|t| t.get_mut(os))
         .ok_or_else(|| format!("[{name}.{os}] could not be created"))?;
+    if item.as_table_like().is_none() {
+        return Err(format!("[{name}.{os}] is not a table"));
+    }
+    Ok(item)
+}
+
+/// Set the `observed` marker of `[expect.<imp>.<key>]` (added if missing).
+pub fn write_marker(
+    doc: &mut DocumentMut,
+    imp: Impl,
+    key: ExpectKey,
+    marker: &Observed,
+) -> Result<(), String> {
+    let item = cell_item(doc, imp, key)?;
+    if let Some(t) = item.as_table_like_mut() {
+        set(t, "observed", marker_value(marker));
+    }
+    if let Item::Value(Value::InlineTable(t)) = item {
+        t.fmt();
+    }
+    Ok(())
+}
+
+/// Write `cell` as `[expect.<imp>.<key>]` of `doc` (see [`cell_item`]).
+pub fn write_cell(
+    doc: &mut DocumentMut,
+    imp: Impl,
+    key: ExpectKey,
+    cell: &Cell,
+    comment: &str,
+) -> Result<(), String> {
+    let cell_item = cell_item(doc, imp, key)?;
     {
         let t = cell_item
             .as_table_like_mut()
-            .ok_or_else(|| format!("[{name}.{os}] is not a table"))?;
+            .ok_or_else(|| "the cell is not a table".to_string())?;
         set(t, "server", server_value(cell));
         set(
             t,
@@ -197,6 +238,49 @@ mod tests {
             "[expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n";
         let once = edit(src, ExpectKey::Windows);
         assert_eq!(edit(&once, ExpectKey::Windows), once);
+    }
+
+    fn marker() -> Observed {
+        Observed {
+            os_version: "Windows 6.1.7601".into(),
+            arch: Some("x86_64".into()),
+            wine: Some("8.0".into()),
+            netrepro: "0.1.0".into(),
+            date: "2026-11-26".into(),
+        }
+    }
+
+    fn mark(src: &str) -> String {
+        let mut doc: DocumentMut = src.parse().unwrap();
+        write_marker(&mut doc, Impl::Naive, ExpectKey::Wine, &marker()).unwrap();
+        doc.to_string()
+    }
+
+    const MARKER: &str = "observed = { os_version = \"Windows 6.1.7601\", arch = \"x86_64\", \
+                          wine = \"8.0\", netrepro = \"0.1.0\", date = \"2026-11-26\" }";
+
+    #[test]
+    fn a_marker_goes_after_the_values_or_into_a_table_of_its_own() {
+        let src = "[expect.naive]\nserver = \"survived\"\n\n[expect.naive.wine]\n# seen\n\
+                   server = \"hung\"   # so far\nsteps = {}\n\n[expect.hardened]\nserver = \"survived\"\n";
+        assert_eq!(
+            mark(src),
+            format!(
+                "[expect.naive]\nserver = \"survived\"\n\n[expect.naive.wine]\n# seen\n\
+                 server = \"hung\"   # so far\nsteps = {{}}\n{MARKER}\n\n\
+                 [expect.hardened]\nserver = \"survived\"\n"
+            )
+        );
+        // Replaced in place, not added twice.
+        assert_eq!(mark(&mark(src)), mark(src));
+        let bare = "[expect.naive]\nserver = \"survived\"\n\n[expect.hardened]\nserver = \"survived\"\n";
+        assert_eq!(
+            mark(bare),
+            format!(
+                "[expect.naive]\nserver = \"survived\"\n\n[expect.naive.wine]\n{MARKER}\n\n\
+                 [expect.hardened]\nserver = \"survived\"\n"
+            )
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! members, and writing only what it saw would make the next run flaky.
 
 use crate::observed::{Cell, Observation};
-use netrepro_scenario::{ExpectKey, Expectation, ImplExpectations, Os, Platform, Verdict};
+use netrepro_scenario::{ExpectKey, Expectation, ImplExpectations, Verdict};
 
 /// What to do with one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,29 +38,6 @@ pub enum Judgement {
         lines: Vec<(usize, String)>,
         write: Result<Cell, String>,
     },
-}
-
-/// The platform whose expectation an OS key's cell is (`wine`: Windows
-/// under Wine, which applies `windows` and then `wine`).
-pub fn platform(key: ExpectKey) -> Platform {
-    match key {
-        ExpectKey::Linux => Platform {
-            os: Os::Linux,
-            wine: false,
-        },
-        ExpectKey::Windows => Platform {
-            os: Os::Windows,
-            wine: false,
-        },
-        ExpectKey::Macos => Platform {
-            os: Os::Macos,
-            wine: false,
-        },
-        ExpectKey::Wine => Platform {
-            os: Os::Windows,
-            wine: true,
-        },
-    }
 }
 
 /// Verdicts only the resource samples can tell from `survived`.
@@ -101,7 +78,7 @@ fn parent(ie: &ImplExpectations, key: ExpectKey) -> Expectation {
     without
         .per_os
         .retain(|_, p| !p.server.as_ref().is_some_and(Vec::is_empty));
-    without.resolve(platform(key))
+    without.resolve(key.platform())
 }
 
 /// Widen `cell` to the parent's sets that accept every observation.
@@ -137,7 +114,7 @@ pub fn judge(
     key: ExpectKey,
     obs: &[Observation<'_>],
 ) -> Judgement {
-    let current = ie.resolve(platform(key));
+    let current = ie.resolve(key.platform());
     let mut lines = Vec::new();
     for o in obs {
         let d = netrepro_runner::expect::diff(

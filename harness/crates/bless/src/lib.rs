@@ -4,8 +4,10 @@
 //! `[expect.<impl>.<os>]` of that scenario file is compared with the
 //! observation, using the runner's own check ([`judge`]):
 //!
-//! - it **agrees** (the run passed it): left exactly as it is, sets of
-//!   acceptable outcomes and hand-written names included;
+//! - it **agrees** (the run passed it): its values are left exactly as they
+//!   are, sets of acceptable outcomes and hand-written names included, and
+//!   it gets the run's `observed = { … }` marker unless it has one from the
+//!   same host (OS version, arch, Wine version) already ([`Action::Marked`]);
 //! - its verdict is **unknown**: filled with the observed verdict, server
 //!   errors and step outcomes ([`observed`], written by [`edit`]);
 //! - it is **contradicted**: a disagreement, listed with the scenario's
@@ -13,6 +15,11 @@
 //!   when asked ([`Options::overwrite_cited`]); a scenario without refs
 //!   states what someone saw, and its cell is rewritten like an unknown one.
 //!   [`Options::only_unknown`] rewrites no contradicted cell at all.
+//!
+//! Every cell bless writes or confirms is marked observed with the newest
+//! of its reports ([`Source::marker`]): that is what the catalog table shows
+//! as "observed (Wine 8.0 / Windows 6.1.7601)" instead of "cited".
+//! `--only unknown` marks only the cells it fills.
 //!
 //! Results of the same cell from several reports merge ([`observed::Cell`]);
 //! a cell that any of them cut short is never written, nor is a `survived`
@@ -39,7 +46,7 @@ pub use plan::plan;
 pub use source::{load, BlessError, Source};
 pub use write::{write, WriteError};
 
-use netrepro_scenario::{ExpectKey, Impl};
+use netrepro_scenario::{ExpectKey, Impl, Observed};
 use observed::Cell;
 use std::path::PathBuf;
 
@@ -81,7 +88,10 @@ pub enum Kept {
 /// What bless does with one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Agrees, and is marked observed already (by a run on the same host).
     Agrees,
+    /// Agrees; its values are kept and its `observed` marker is written.
+    Marked,
     /// Was unknown; now states the observation.
     Filled,
     /// Contradicted, and rewritten.
@@ -107,6 +117,8 @@ pub struct CellPlan {
     pub refs: Vec<String>,
     /// Other effects, e.g. on the `wine` cell that inherits from `windows`.
     pub notes: Vec<String>,
+    /// The `observed` marker written into the cell (`None`: none written).
+    pub marker: Option<Observed>,
 }
 
 /// One scenario file: its text before and after.

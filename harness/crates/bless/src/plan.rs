@@ -7,7 +7,7 @@ use crate::source::{BlessError, Source};
 use crate::{edit, verify};
 use crate::{Action, CellPlan, FilePlan, Kept, Options, Plan, Skipped};
 use netrepro_report::{ResultRecord, Status};
-use netrepro_scenario::{ExpectKey, Impl, Scenario};
+use netrepro_scenario::{ExpectKey, Impl, Observed, Scenario};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -272,6 +272,7 @@ fn plan_file(sources: &[Source], opts: &Options, w: Work<'_>) -> Result<FilePlan
             continue; // every result of the cell was cut short: listed as skipped
         }
         let ie = &sc.expect[imp];
+        let mut notes = Vec::new();
         let mut j = judge::judge(sc, ie, *key, obs);
         // A scenario that does not reliably run to its end on that host
         // cannot say what to expect there.
@@ -288,8 +289,34 @@ fn plan_file(sources: &[Source], opts: &Options, w: Work<'_>) -> Result<FilePlan
                 Judgement::Agrees => {}
             }
         }
+        // The newest report of the cell says where it was observed.
+        let newest = obs
+            .iter()
+            .map(|o| &sources[o.source])
+            .max_by(|a, b| a.report.started_at.cmp(&b.report.started_at));
+        let marker = match newest.map(Source::marker) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(why)) => {
+                notes.push(why);
+                None
+            }
+            None => None,
+        };
         let (action, lines, write) = match j {
-            Judgement::Agrees => (Action::Agrees, Vec::new(), None),
+            Judgement::Agrees => {
+                let has = ie.per_os.get(key).and_then(|p| p.observed.as_ref());
+                let same_host = |m: &Observed| {
+                    has.is_some_and(|h| {
+                        (&h.os_version, &h.arch, &h.wine) == (&m.os_version, &m.arch, &m.wine)
+                    })
+                };
+                match &marker {
+                    Some(m) if !opts.only_unknown && !same_host(m) => {
+                        (Action::Marked, Vec::new(), None)
+                    }
+                    _ => (Action::Agrees, Vec::new(), None),
+                }
+            }
             Judgement::Unknown { lines, write } => match write {
                 Ok(cell) => (Action::Filled, lines, Some(cell)),
                 Err(why) => (Action::NotFilled(why), lines, None),
@@ -322,6 +349,13 @@ fn plan_file(sources: &[Source], opts: &Options, w: Work<'_>) -> Result<FilePlan
                     .map_err(edit_err)?;
             }
         }
+        let marker = match action {
+            Action::Filled | Action::Rewritten | Action::Marked => marker,
+            _ => None,
+        };
+        if let Some(m) = &marker {
+            edit::write_marker(&mut doc, *imp, *key, m).map_err(edit_err)?;
+        }
         cells.push(CellPlan {
             scenario: sc.name.clone(),
             impl_: *imp,
@@ -330,7 +364,8 @@ fn plan_file(sources: &[Source], opts: &Options, w: Work<'_>) -> Result<FilePlan
             lines,
             observed: write,
             refs: sc.refs.clone(),
-            notes: Vec::new(),
+            notes,
+            marker,
         });
     }
     let after = verify::same_line_ends(&w.loaded.text, doc.to_string());

@@ -3,7 +3,7 @@
 
 use netrepro_report::load::{Document, LoadError};
 use netrepro_report::{Environment, Report, SCHEMA_VERSION};
-use netrepro_scenario::{ExpectKey, ScenarioError};
+use netrepro_scenario::{ExpectKey, Observed, ScenarioError};
 use std::path::{Path, PathBuf};
 
 /// A report to bless from.
@@ -21,6 +21,29 @@ impl Source {
         } else {
             ExpectKey::from(self.report.host.os)
         }
+    }
+
+    /// The `observed` marker a cell this report confirms gets: the host's
+    /// OS version, arch and Wine version, the netrepro version and the day
+    /// the run started. Control characters are dropped and long text cut,
+    /// as the scenario parser allows; `Err` says why there is no marker
+    /// (a report without a readable start day).
+    pub fn marker(&self) -> Result<Observed, String> {
+        fn clean(s: &str) -> String {
+            let s: String = s.chars().filter(|c| !c.is_control()).take(100).collect();
+            s.trim().to_string()
+        }
+        let h = &self.report.host;
+        let o = Observed {
+            os_version: clean(&h.os_version),
+            arch: Some(clean(&h.arch)).filter(|a| !a.is_empty()),
+            wine: h.wine.as_deref().map(clean).filter(|w| !w.is_empty()),
+            netrepro: clean(&self.report.tool.version),
+            date: self.report.started_at.chars().take(10).collect(),
+        };
+        netrepro_scenario::parse::check_observed(&o)
+            .map(|()| o)
+            .map_err(|e| format!("{}: no observed marker: {e}", self.path.display()))
     }
 
     /// Where the observation was made, for the comment in a written cell:

@@ -2,8 +2,8 @@
 //! before, parses, and changes nothing but the cells bless meant to write.
 
 use crate::source::BlessError;
-use crate::{edit, judge, Action, CellPlan};
-use netrepro_scenario::{ExpectKey, Impl, Scenario};
+use crate::{edit, Action, CellPlan};
+use netrepro_scenario::{ExpectKey, Impl, Provenance, Scenario};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -40,19 +40,26 @@ pub(crate) fn check_after(
     if strip(&new) != strip(before) {
         return Err(bug("the edit changed more than the expectations".into()));
     }
+    for c in cells.iter() {
+        if let Some(m) = &c.marker {
+            let now = new.expect.get(&c.impl_).map(|e| e.provenance(c.key));
+            if now != Some(Provenance::Observed(m)) {
+                return Err(bug(format!(
+                    "the {} cell of [expect.{}] does not read back as observed",
+                    c.key.as_str(),
+                    c.impl_.as_str()
+                )));
+            }
+        }
+    }
     let written: Vec<(Impl, ExpectKey)> = cells
         .iter()
         .filter(|c| matches!(c.action, Action::Filled | Action::Rewritten))
         .map(|c| (c.impl_, c.key))
         .collect();
     for imp in before.expect.keys().chain(new.expect.keys()) {
-        for key in [
-            ExpectKey::Linux,
-            ExpectKey::Windows,
-            ExpectKey::Macos,
-            ExpectKey::Wine,
-        ] {
-            let p = judge::platform(key);
+        for key in ExpectKey::ALL {
+            let p = key.platform();
             let was = before.expect.get(imp).map(|e| e.resolve(p));
             let now = new.expect.get(imp).map(|e| e.resolve(p));
             if was == now || written.contains(&(*imp, key)) {

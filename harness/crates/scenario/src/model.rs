@@ -178,6 +178,48 @@ pub enum ExpectKey {
     Wine,
 }
 
+impl ExpectKey {
+    pub const ALL: [ExpectKey; 4] = [
+        ExpectKey::Linux,
+        ExpectKey::Windows,
+        ExpectKey::Macos,
+        ExpectKey::Wine,
+    ];
+
+    /// The name in scenario files (`[expect.naive.wine]`) and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectKey::Linux => "linux",
+            ExpectKey::Windows => "windows",
+            ExpectKey::Macos => "macos",
+            ExpectKey::Wine => "wine",
+        }
+    }
+
+    /// The platform whose expectation this key's cell is (`wine`: Windows
+    /// under Wine, which applies `windows` and then `wine`).
+    pub fn platform(self) -> Platform {
+        match self {
+            ExpectKey::Linux => Platform {
+                os: Os::Linux,
+                wine: false,
+            },
+            ExpectKey::Windows => Platform {
+                os: Os::Windows,
+                wine: false,
+            },
+            ExpectKey::Macos => Platform {
+                os: Os::Macos,
+                wine: false,
+            },
+            ExpectKey::Wine => Platform {
+                os: Os::Windows,
+                wine: true,
+            },
+        }
+    }
+}
+
 impl From<Os> for ExpectKey {
     fn from(os: Os) -> ExpectKey {
         match os {
@@ -632,9 +674,66 @@ pub struct PartialExpectation {
     pub server: Option<Vec<Verdict>>,
     pub server_errors: Option<Vec<Matcher>>,
     pub steps: Option<BTreeMap<String, Vec<Matcher>>>,
+    /// Per-OS cells only: the run that showed what this cell expects
+    /// (`observed = { … }`, written by `netrepro bless`). Not inherited:
+    /// it marks this OS's cell, not the ones that take from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
+}
+
+/// Where a per-OS cell was observed: the `observed = { os_version = …,
+/// netrepro = …, date = … }` marker of `[expect.<impl>.<os>]`. A cell
+/// without one states what its scenario's refs (or its author) say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observed {
+    /// The report's `host.os_version` (`Windows 10.0.20348`, `Debian 12 (kernel 6.1.0)`).
+    pub os_version: String,
+    /// The report's `host.arch`, if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// The Wine version when the run was under Wine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wine: Option<String>,
+    /// The netrepro version that ran it (the report's `tool.version`).
+    pub netrepro: String,
+    /// The day the run started, `YYYY-MM-DD` (UTC).
+    pub date: String,
+}
+
+impl Observed {
+    /// Where, for a person: `Wine 8.0 / Windows 6.1.7601`, `Windows 10.0.20348`.
+    pub fn host(&self) -> String {
+        match &self.wine {
+            Some(w) => format!("Wine {w} / {}", self.os_version),
+            None => self.os_version.clone(),
+        }
+    }
+}
+
+/// What a cell of the catalog rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance<'a> {
+    /// A run showed it (the cell's `observed` marker).
+    Observed(&'a Observed),
+    /// Stated (from the scenario's refs, or by its author), never marked observed.
+    Cited,
+    /// `server = "unknown"`: nobody has observed it and no source says.
+    Unknown,
 }
 
 impl ImplExpectations {
+    /// What the cell of `key` rests on: unknown when its verdict is, else
+    /// observed when its own table carries a marker, else cited.
+    pub fn provenance(&self, key: ExpectKey) -> Provenance<'_> {
+        if self.resolve(key.platform()).server.is_empty() {
+            return Provenance::Unknown;
+        }
+        match self.per_os.get(&key).and_then(|p| p.observed.as_ref()) {
+            Some(o) => Provenance::Observed(o),
+            None => Provenance::Cited,
+        }
+    }
+
     /// The expectation that applies on `platform`: base, then the OS's
     /// override, then (under Wine) the `wine` override. An override whose
     /// verdict is `unknown` drops the inherited error and step cells.
@@ -777,6 +876,7 @@ mod resolve_tests {
             server_errors: (!errors.is_empty())
                 .then(|| errors.iter().map(|e| e.to_string()).collect()),
             steps: step.map(|m| BTreeMap::from([("next-served".to_string(), vec![m.to_string()])])),
+            observed: None,
         }
     }
 

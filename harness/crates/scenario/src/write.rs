@@ -51,6 +51,24 @@ fn partial(out: &mut String, p: &PartialExpectation, base: bool) {
     if let Some(st) = &p.steps {
         writeln!(out, "steps = {}", steps_table(st)).unwrap();
     }
+    if let Some(o) = &p.observed {
+        writeln!(out, "observed = {}", observed(o)).unwrap();
+    }
+}
+
+/// `{ os_version = "…", arch = "…", wine = "…", netrepro = "…", date = "…" }`,
+/// the optional keys only when set (as `netrepro bless` writes it).
+pub fn observed(o: &Observed) -> String {
+    let mut parts = vec![format!("os_version = {}", q(&o.os_version))];
+    if let Some(a) = &o.arch {
+        parts.push(format!("arch = {}", q(a)));
+    }
+    if let Some(w) = &o.wine {
+        parts.push(format!("wine = {}", q(w)));
+    }
+    parts.push(format!("netrepro = {}", q(&o.netrepro)));
+    parts.push(format!("date = {}", q(&o.date)));
+    format!("{{ {} }}", parts.join(", "))
 }
 
 fn step(out: &mut String, s: &Step, header: &str) {
@@ -248,13 +266,7 @@ pub fn to_toml(sc: &Scenario, header: &[String]) -> String {
         writeln!(out, "\n[expect.{}]", imp.as_str()).unwrap();
         partial(&mut out, &e.base, true);
         for (key, p) in &e.per_os {
-            let k = match key {
-                ExpectKey::Linux => "linux",
-                ExpectKey::Windows => "windows",
-                ExpectKey::Macos => "macos",
-                ExpectKey::Wine => "wine",
-            };
-            writeln!(out, "[expect.{}.{k}]", imp.as_str()).unwrap();
+            writeln!(out, "[expect.{}.{}]", imp.as_str(), key.as_str()).unwrap();
             partial(&mut out, p, false);
         }
     }
@@ -334,6 +346,7 @@ mod tests {
                 server,
                 server_errors,
                 steps: None,
+                observed: None,
             })
     }
 
@@ -351,7 +364,22 @@ mod tests {
                 if let Some(w) = wine {
                     per_os.insert(ExpectKey::Wine, w);
                 }
-                ImplExpectations { base, per_os }
+                let mut e = ImplExpectations { base, per_os };
+                // A marker wherever the cell is known (the parser refuses
+                // one on an unknown cell).
+                for key in [ExpectKey::Windows, ExpectKey::Wine] {
+                    let known = !e.resolve(key.platform()).server.is_empty();
+                    if let (true, Some(p)) = (known, e.per_os.get_mut(&key)) {
+                        p.observed = Some(Observed {
+                            os_version: "Windows 10.0.20348 \"LTSC\"".into(),
+                            arch: (key == ExpectKey::Windows).then(|| "x86_64".into()),
+                            wine: (key == ExpectKey::Wine).then(|| "8.0".into()),
+                            netrepro: "0.1.0".into(),
+                            date: "2026-11-26".into(),
+                        });
+                    }
+                }
+                e
             })
     }
 

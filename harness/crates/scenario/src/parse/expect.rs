@@ -3,6 +3,7 @@
 //! matchers each built-in server should show, with per-OS overrides.
 
 use super::check::{verr, Names, VErr, VResult};
+use super::observed::validate_observed;
 use super::raw::{str_items, RawExpect, RawImplExpect, RawStepMatchers, StrOrList, S};
 use crate::model::{ExpectKey, Impl, ImplExpectations, Matcher, PartialExpectation, Verdict};
 use std::collections::{BTreeMap, HashMap};
@@ -192,6 +193,7 @@ fn validate_partial(
         server,
         server_errors,
         steps,
+        observed: None,
     })
 }
 
@@ -212,6 +214,7 @@ fn validate_impl_expect(
         false,
     )?;
     let mut per_os = BTreeMap::new();
+    let mut markers = Vec::new();
     for (os, o) in [
         (ExpectKey::Linux, &r.linux),
         (ExpectKey::Windows, &r.windows),
@@ -220,6 +223,9 @@ fn validate_impl_expect(
     ] {
         if let Some(o) = o {
             let o = o.get_ref();
+            if let Some(m) = &o.observed {
+                markers.push((os, m));
+            }
             per_os.insert(
                 os,
                 validate_partial(
@@ -232,7 +238,17 @@ fn validate_impl_expect(
             );
         }
     }
-    Ok(ImplExpectations { base, per_os })
+    let mut out = ImplExpectations { base, per_os };
+    // A marker is checked once the cells are known: it may not sit on a
+    // cell that resolves to unknown.
+    for (os, m) in markers {
+        let unknown = out.resolve(os.platform()).server.is_empty();
+        let observed = validate_observed(m, unknown)?;
+        if let Some(p) = out.per_os.get_mut(&os) {
+            p.observed = Some(observed);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -88,6 +88,8 @@
 //! steps = { first-read = ["eof", "reset"] }     # optional: step id -> matchers
 //! [expect.naive.windows]   # optional per-OS override (linux | windows | macos | wine), same keys
 //! server_errors = ["WSAECONNRESET"]   # in an override, [] = none required on that OS
+//! # optional, per-OS cells only (`netrepro bless` writes it): the run that showed this cell
+//! observed = { os_version = "Windows 10.0.20348", arch = "x86_64", netrepro = "0.1.0", date = "2026-11-26" }
 //! [expect.hardened]
 //! server = "survived"
 //! ```
@@ -104,13 +106,15 @@
 //! The modules, in the order a file goes through them: `discover` finds the
 //! files behind the paths given, `raw` is the serde layer, `toml_error`
 //! words toml's errors, `scenario` validates the top level and hands each
-//! section to `target`, `actors`, `steps` and `expect`; `check` holds what
+//! section to `target`, `actors`, `steps` and `expect` (which hands a
+//! cell's `observed` marker to `observed`); `check` holds what
 //! they share. Errors are [`ScenarioError`]s, located in `crate::error`.
 
 mod actors;
 mod check;
 mod discover;
 mod expect;
+mod observed;
 mod raw;
 mod scenario;
 mod sockopts;
@@ -120,6 +124,7 @@ mod toml_error;
 
 pub use crate::error::ScenarioError;
 pub use expect::is_valid_matcher;
+pub use observed::{check as check_observed, is_day};
 
 use crate::error::located;
 use crate::model::Scenario;

@@ -152,6 +152,18 @@ pub(super) struct RawOsExpect {
     pub server: Option<S<StrOrList>>,
     pub server_errors: Option<S<StrOrList>>,
     pub steps: Option<S<RawStepMatchers>>,
+    pub observed: Option<S<RawObserved>>,
+}
+
+/// `observed = { os_version = …, netrepro = …, date = … }` of a per-OS cell.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawObserved {
+    pub os_version: Option<S<String>>,
+    pub arch: Option<S<String>>,
+    pub wine: Option<S<String>>,
+    pub netrepro: Option<S<String>>,
+    pub date: Option<S<String>>,
 }
 
 /// `steps = { id = matchers }` of an expectation.

@@ -243,6 +243,7 @@ fn valid_scenario_round_trips() {
                             ("first-read".to_string(), strs(&["ok", "reset"])),
                             ("b-eof".to_string(), strs(&["eof"])),
                         ])),
+                        observed: None,
                     },
                     per_os: BTreeMap::from([
                         (
