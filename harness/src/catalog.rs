@@ -76,11 +76,9 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
                         match ie.provenance(key) {
                             Provenance::Unknown => verdict_cell(&e),
                             Provenance::Cited => format!("{}; cited", verdict_cell(&e)),
-                            Provenance::Observed(o) => format!(
-                                "{}; observed ({})",
-                                verdict_cell(&e),
-                                cell_text(&o.host())
-                            ),
+                            Provenance::Observed(o) => {
+                                format!("{}; observed ({})", verdict_cell(&e), cell_text(&o.host()))
+                            }
                         }
                     }
                 };

@@ -318,9 +318,16 @@ fn a_windows_report_writes_windows_cells_and_nothing_else() {
     };
     assert_eq!(
         (o.os_version.as_str(), o.arch.as_deref(), o.wine.as_deref()),
-        ("Windows Server 2022 Datacenter 10.0.20348", Some("x86_64"), None)
+        (
+            "Windows Server 2022 Datacenter 10.0.20348",
+            Some("x86_64"),
+            None
+        )
     );
-    assert_eq!((o.netrepro.as_str(), o.date.as_str()), ("0.1.0", "2026-11-26"));
+    assert_eq!(
+        (o.netrepro.as_str(), o.date.as_str()),
+        ("0.1.0", "2026-11-26")
+    );
     // Blessing again finds everything written in agreement, and marked.
     let again = bless(dir.path(), &["report-windows.json", "--accept"]);
     let s = summary(&text(&again.stdout));

@@ -273,7 +273,8 @@ mod tests {
         );
         // Replaced in place, not added twice.
         assert_eq!(mark(&mark(src)), mark(src));
-        let bare = "[expect.naive]\nserver = \"survived\"\n\n[expect.hardened]\nserver = \"survived\"\n";
+        let bare =
+            "[expect.naive]\nserver = \"survived\"\n\n[expect.hardened]\nserver = \"survived\"\n";
         assert_eq!(
             mark(bare),
             format!(

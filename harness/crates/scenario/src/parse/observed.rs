@@ -22,7 +22,9 @@ pub(super) enum ObservedProblem {
     TooLong { key: &'static str },
     #[error("\"{0}\" in \"observed\" holds a control character")]
     Control(&'static str),
-    #[error("\"date\" in \"observed\" must be a day as YYYY-MM-DD (e.g. \"2026-11-26\"), found \"{0}\"")]
+    #[error(
+        "\"date\" in \"observed\" must be a day as YYYY-MM-DD (e.g. \"2026-11-26\"), found \"{0}\""
+    )]
     Date(String),
     #[error("\"observed\" marks a cell whose verdict is \"unknown\": an observed cell states what was seen")]
     OnUnknown,
@@ -138,7 +140,10 @@ mod tests {
             panic!("{:?}", e.provenance(ExpectKey::Wine));
         };
         assert_eq!(o.host(), "Wine 8.0 / Windows 6.1.7601");
-        assert_eq!((o.netrepro.as_str(), o.date.as_str()), ("0.1.0", "2026-11-26"));
+        assert_eq!(
+            (o.netrepro.as_str(), o.date.as_str()),
+            ("0.1.0", "2026-11-26")
+        );
         assert_eq!(o.arch, None);
         // A marker-only table changes no expectation.
         assert_eq!(
@@ -200,7 +205,14 @@ mod tests {
     #[test]
     fn days() {
         assert!(is_day("2026-11-26"));
-        for bad in ["2026-13-01", "2026-00-10", "2026-1-01", "26-11-2026", "2026-11-32", "2026/11/26"] {
+        for bad in [
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "26-11-2026",
+            "2026-11-32",
+            "2026/11/26",
+        ] {
             assert!(!is_day(bad), "{bad}");
         }
     }
