@@ -35,8 +35,10 @@ pub fn render(root: &Path, scenarios: &[Scenario]) -> String {
          with the server errors it must show in parentheses, and what it rests on: \
          `observed (OS version)`: a run on that OS version showed it (the cell's `observed` \
          mark, written by `netrepro bless`, below); `cited`: stated from the scenario's refs \
-         or by its author, no run recorded. The `wine` columns are the Windows build under \
-         Wine on Linux, which is not Windows (docs/os.md).\n",
+         or by its author, no run recorded (the Linux cells are also checked by this \
+         repository's own `cargo nextest run`, harness/tests/scenarios.rs, on every change; \
+         a cell is marked observed only by blessing a report, docs/ci.md). The `wine` columns \
+         are the Windows build under Wine on Linux, which is not Windows (docs/os.md).\n",
         scenarios.len()
     );
     out.push_str("| scenario | target | summary |");
