@@ -8,8 +8,9 @@
 //! spent waiting for a CPU where the OS tells it (Linux schedstat), CPU time
 //! alone elsewhere. A window below the threshold with no thread of the tree
 //! runnable at its end ends the check (quiet); a server above the threshold
-//! or runnable (Linux: wanting a CPU whose wait is not counted yet) in every
-//! window is busy.
+//! in [`WINDOWS`] windows is busy. A window below the threshold while a
+//! thread is runnable (Linux: it wants a CPU whose wait is not counted yet)
+//! decides nothing; at most [`MAX_WINDOWS`] are measured.
 
 use crate::live::Live;
 use netrepro_observe::ResourceSample;
@@ -26,6 +27,10 @@ pub const WINDOW_TICKS: Duration = Duration::from_millis(100);
 /// Windows a busy server must stay busy in ("stays busy", not a burst such
 /// as a JIT compiling or a GC finishing after the storm).
 pub const WINDOWS: u32 = 3;
+/// Most windows measured: a window below the threshold while a thread of
+/// the tree is runnable decides nothing (see [`check`]), so the check may
+/// need more than [`WINDOWS`]; bounded all the same.
+pub const MAX_WINDOWS: u32 = 8;
 /// Share of one core (of the window's wall time) that counts as busy.
 pub const BUSY_SHARE: f64 = 0.5;
 
@@ -36,7 +41,7 @@ pub struct Busy {
     pub used_ms: u64,
     /// Wall time (ms) of those windows.
     pub wall_ms: u64,
-    /// Every window was above the threshold.
+    /// [`WINDOWS`] windows were above the threshold.
     pub busy: bool,
     /// "CPU + run-queue time" or "CPU time".
     pub what: &'static str,
@@ -49,7 +54,7 @@ fn used(s: &ResourceSample) -> Option<(u64, &'static str)> {
         .or(s.cpu_ms.map(|v| (v, "CPU time")))
 }
 
-/// Measure up to [`WINDOWS`] windows from `first` (a sample taken just
+/// Measure up to [`MAX_WINDOWS`] windows from `first` (a sample taken just
 /// now, e.g. the settled one); `None` if the platform cannot tell.
 pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
     let (mut prev, what) = used(first)?;
@@ -61,7 +66,8 @@ pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
     let start = Instant::now();
     let mut t0 = start;
     let mut total = 0u64;
-    for _ in 0..WINDOWS {
+    let mut busy_windows = 0;
+    for _ in 0..MAX_WINDOWS {
         tokio::time::sleep(window).await;
         let sample = target.sample("busy");
         let (now_used, _) = used(&sample)?;
@@ -69,29 +75,34 @@ pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
         let delta = now_used.saturating_sub(prev);
         total += delta;
         let wall = t1.duration_since(t0).as_millis().max(1) as f64;
-        // Quiet needs little time used AND no thread wanting a CPU now: a
-        // thread's run-queue wait is counted only once it runs, so a
-        // spinning server kept off the CPUs by load through a whole window
-        // looks idle in it (on a loaded 2-core machine, 4 of 8 spinning
-        // servers at once were judged quiet, issue 16.2). A quiet server
-        // sleeps in its event loop; one runnable at every window's end
-        // wanted a CPU all along and is busy.
-        let runnable = netrepro_sys::process::resources::runnable_now(&sample.pids);
-        if (delta as f64) < BUSY_SHARE * wall && runnable != Some(true) {
-            return Some(Busy {
-                used_ms: total,
-                wall_ms: t1.duration_since(start).as_millis() as u64,
-                busy: false,
-                what,
-            });
+        let done = |busy| Busy {
+            used_ms: total,
+            wall_ms: t1.duration_since(start).as_millis() as u64,
+            busy,
+            what,
+        };
+        if (delta as f64) >= BUSY_SHARE * wall {
+            busy_windows += 1;
+            if busy_windows == WINDOWS {
+                return Some(done(true));
+            }
+        } else if netrepro_sys::process::resources::runnable_now(&sample.pids) != Some(true) {
+            return Some(done(false));
         }
+        // Below the threshold but a thread is runnable: its run-queue wait
+        // is counted only once it runs (schedstat), so a spinning server
+        // kept off the CPUs by load through a whole window looks idle in it
+        // (4 of 8 spinning servers at once on a loaded 2-core machine were
+        // judged quiet, issue 16.2). Neither quiet nor busy: measure again.
         prev = now_used;
         t0 = t1;
     }
+    // Never quiet, but not busy in WINDOWS windows either (e.g. a JVM's
+    // compiler threads runnable now and then after a storm): not busy.
     Some(Busy {
         used_ms: total,
         wall_ms: start.elapsed().as_millis() as u64,
-        busy: true,
+        busy: false,
         what,
     })
 }
