@@ -51,10 +51,15 @@ fn a_fork_per_connection_child_that_keeps_its_connection_is_a_leak() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let r = &res[0];
     assert_eq!(r["verdict"], "leaked", "{r}");
-    // The parent holds nothing new: the growth is in its children.
+    // The parent holds nothing new: the growth is in its children. The
+    // baseline holds one child already when netrepro's readiness check
+    // connected before the LISTENING line was read: this server's child
+    // keeps that connection too, and netrepro waits (bounded) for its close
+    // before the baseline, so the child is there by then.
     let (base, end) = (sample(r, "baseline"), sample(r, "settled"));
-    assert_eq!(base["processes"], 1, "{r}");
-    assert!(end["processes"].as_u64().unwrap() > 1, "{r}");
+    let base_procs = base["processes"].as_u64().unwrap();
+    assert!(base_procs == 1 || base_procs == 2, "{r}");
+    assert!(end["processes"].as_u64().unwrap() > base_procs, "{r}");
     assert!(
         end["tcp_sockets"].as_u64().unwrap() > base["tcp_sockets"].as_u64().unwrap(),
         "{r}"
