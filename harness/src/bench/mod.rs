@@ -27,6 +27,9 @@ mod sinks;
 
 use crate::exit::{EXIT_INPUT, EXIT_OK};
 use figures::Results;
+use netrepro_scenario::Scenario;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
@@ -249,79 +252,71 @@ fn median(v: &mut [f64]) -> f64 {
     v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0.0)
 }
 
-/// netrepro's actors and the raw client take turns (each round the other
-/// one goes first), so a change in the machine's load hits both alike.
+/// One comparison: `rounds` turns of netrepro's actors running `sc`
+/// against `addr` (counting the runs of `op` that went as asked) and of the
+/// raw client `theirs` (blocking, so on a thread of its own, off the
+/// runtime's workers), each round the other one first, so a change in the
+/// machine's load hits both alike.
+async fn interleave<F>(
+    bench: &'static str,
+    rounds: u32,
+    (sc, addr, op): (&Arc<Scenario>, SocketAddr, &'static str),
+    theirs: F,
+    out: &mut Results,
+) -> Rounds
+where
+    F: Fn() -> std::io::Result<raw::Tally> + Send + Clone + 'static,
+{
+    let mut r = Rounds::default();
+    for round in 0..rounds {
+        for side in [round % 2, 1 - round % 2] {
+            if side == 0 {
+                let c = actors::run_steps(sc, addr, op).await;
+                if c.failed > 0 {
+                    out.note(format!(
+                        "{bench}: netrepro: {} runs of a step failed",
+                        c.failed
+                    ));
+                }
+                r.ours.push(raw::per_sec(c.ok, c.elapsed));
+                continue;
+            }
+            match tokio::task::spawn_blocking(theirs.clone()).await {
+                Ok(Ok(t)) => {
+                    if t.failed > 0 {
+                        out.note(format!("{bench}: raw: {} failed", t.failed));
+                    }
+                    r.theirs.push(raw::per_sec(t.ok, t.elapsed));
+                }
+                Ok(Err(e)) => out.note(format!("{bench}: raw client: {e}")),
+                Err(e) => out.note(format!("{bench}: raw client: {e}")),
+            }
+        }
+    }
+    r
+}
+
+/// connect+RST cycles against the minimal accept loop.
 async fn storm(sizes: &Sizes, out: &mut Results) -> Result<(), BenchError> {
     let sink = sinks::TcpSink::start().map_err(BenchError::Sink)?;
     let per_round = sizes.storm / sizes.rounds;
     let sc = actors::storm_scenario(u64::from(per_round), sizes.max)?;
-    let mut rounds = Rounds::default();
-    for round in 0..sizes.rounds {
-        for side in [round % 2, 1 - round % 2] {
-            if side == 0 {
-                let ours = actors::run_steps(&sc, sink.addr(), "abort").await;
-                if ours.failed > 0 {
-                    out.note(format!(
-                        "storm: netrepro: {} runs of a step failed",
-                        ours.failed
-                    ));
-                }
-                rounds.ours.push(raw::per_sec(ours.ok, ours.elapsed));
-            } else {
-                // The raw client blocks: off the runtime's worker threads.
-                let (addr, max) = (sink.addr(), sizes.max);
-                let theirs = tokio::task::spawn_blocking(move || raw::storm(addr, per_round, max))
-                    .await
-                    .unwrap_or_else(|_| raw::storm(addr, 0, max));
-                if theirs.failed > 0 {
-                    out.note(format!("storm: raw: {} connects failed", theirs.failed));
-                }
-                rounds.theirs.push(theirs.per_sec());
-            }
-        }
-    }
+    let (addr, max) = (sink.addr(), sizes.max);
+    let theirs = move || Ok(raw::storm(addr, per_round, max).tally());
+    let rounds = interleave("storm", sizes.rounds, (&sc, addr, "abort"), theirs, out).await;
     let what = format!("connect+RST cycles/s ({per_round} cycles)");
     rounds.record("storm", &what, "cycles/s", out);
     Ok(())
 }
 
-/// As [`storm`], for UDP echo round trips.
+/// UDP echo round trips against the echo thread.
 async fn udp(sizes: &Sizes, out: &mut Results) -> Result<(), BenchError> {
     let echo = sinks::UdpEcho::start().map_err(BenchError::Sink)?;
     let per_round = sizes.udp / sizes.rounds;
     let sc = actors::udp_scenario(u64::from(per_round), sizes.max)?;
-    let mut rounds = Rounds::default();
-    for round in 0..sizes.rounds {
-        for side in [round % 2, 1 - round % 2] {
-            if side == 0 {
-                let ours = actors::run_steps(&sc, echo.addr(), "recv").await;
-                if ours.failed > 0 {
-                    out.note(format!(
-                        "udp: netrepro: {} runs of a step failed",
-                        ours.failed
-                    ));
-                }
-                rounds.ours.push(raw::per_sec(ours.ok, ours.elapsed));
-            } else {
-                let (addr, max) = (echo.addr(), sizes.max);
-                let n = u64::from(per_round);
-                let theirs = tokio::task::spawn_blocking(move || {
-                    raw::udp_echo(addr, n, actors::DATAGRAM, max)
-                })
-                .await;
-                match theirs {
-                    Ok(Ok(t)) => {
-                        if t.failed > 0 {
-                            out.note(format!("udp: raw: {} round trips failed", t.failed));
-                        }
-                        rounds.theirs.push(raw::per_sec(t.ok, t.elapsed));
-                    }
-                    Ok(Err(e)) => out.note(format!("udp: raw client: {e}")),
-                    Err(e) => out.note(format!("udp: raw client: {e}")),
-                }
-            }
-        }
-    }
+    let (addr, max, n) = (echo.addr(), sizes.max, u64::from(per_round));
+    let theirs = move || raw::udp_echo(addr, n, actors::DATAGRAM, max);
+    let rounds = interleave("udp", sizes.rounds, (&sc, addr, "recv"), theirs, out).await;
     let what = format!("echo round trips/s ({per_round} x {} B)", actors::DATAGRAM);
     rounds.record("udp", &what, "round trips/s", out);
     Ok(())

@@ -35,6 +35,14 @@ impl Storm {
     pub fn per_sec(&self) -> f64 {
         per_sec(u64::from(self.cycles), self.elapsed)
     }
+
+    pub fn tally(&self) -> Tally {
+        Tally {
+            ok: u64::from(self.cycles),
+            failed: u64::from(self.failed),
+            elapsed: self.elapsed,
+        }
+    }
 }
 
 pub fn per_sec(count: u64, elapsed: Duration) -> f64 {
@@ -84,12 +92,12 @@ pub fn storm(addr: SocketAddr, cycles: u32, max: Duration) -> Storm {
     s
 }
 
-/// What a run of echo round trips measured.
+/// What a raw run counted: cycles or round trips that went as asked, and
+/// those that failed (a refused connect, a send that failed, an echo that
+/// did not come back in time).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoundTrips {
-    /// Round trips whose echo came back.
+pub struct Tally {
     pub ok: u64,
-    /// Sends or receives that failed or timed out.
     pub failed: u64,
     pub elapsed: Duration,
 }
@@ -101,13 +109,13 @@ pub fn udp_echo(
     count: u64,
     size: usize,
     max: Duration,
-) -> std::io::Result<RoundTrips> {
+) -> std::io::Result<Tally> {
     let sock = UdpSocket::bind(SocketAddr::new(addr.ip(), 0))?;
     sock.set_read_timeout(Some(RECV_TIMEOUT))?;
     let data = vec![0x5au8; size];
     let mut buf = vec![0u8; size.max(1)];
     let start = Instant::now();
-    let mut r = RoundTrips {
+    let mut r = Tally {
         ok: 0,
         failed: 0,
         elapsed: Duration::ZERO,
