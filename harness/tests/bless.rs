@@ -107,7 +107,7 @@ fn catalog_copy() -> tempfile::TempDir {
 
 /// The Wine runs the catalog's wine cells were blessed from, as arguments.
 fn wine_runs() -> Vec<String> {
-    (1..=5)
+    (1..=6)
         .map(|n| wine_run(n).to_string_lossy().into_owned())
         .collect()
 }
