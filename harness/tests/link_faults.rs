@@ -1,5 +1,5 @@
 //! Link faults in the run's own network namespace (issue 14.6): the
-//! vanished-idle-client, vanished-mid-transfer and forward
+//! vanished-idle-client, vanished-mid-transfer, fin-lost and forward
 //! upstream-vanishes scenarios give hardened `survived` and naive `leaked`
 //! 10 of 10 runs, and without their blackhole they do not (the controls);
 //! socat, a forwarder nobody here wrote, waits on a vanished upstream
@@ -129,10 +129,10 @@ fn ten_of_ten(scenario: &str, want: [&str; 2]) {
 fn without_the_blackhole(scenario: &str, actor: &str, imp: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join(scenario)).unwrap();
-    let control = text.replace(
-        &format!("actor = \"{actor}\"\nop = \"blackhole\""),
-        "op = \"wait\"\nms = 1",
-    );
+    let step = format!("actor = \"{actor}\"\nop = \"blackhole\"");
+    let control = text
+        .replace(&format!("{step}\nonly = \"fin\""), "op = \"wait\"\nms = 1")
+        .replace(&step, "op = \"wait\"\nms = 1");
     assert_ne!(control, text, "the blackhole step was found");
     let p = dir.path().join("control.toml");
     std::fs::write(&p, control).unwrap();
@@ -174,6 +174,54 @@ fn mid_transfer_without_the_blackhole_the_naive_server_sees_the_reset() {
     }
     let r = without_the_blackhole(MID_TRANSFER, "gone", "naive");
     assert_eq!(r["verdict"], "survived", "{r:#}");
+}
+
+const FIN_LOST: &str = "scenarios/tcp/fin-lost.toml";
+
+#[test]
+fn fin_lost_hardened_times_out_naive_holds_the_socket_10_of_10() {
+    ten_of_ten(FIN_LOST, ["leaked", "survived"]);
+}
+
+#[test]
+fn fin_lost_without_the_blackhole_the_naive_server_sees_the_fin() {
+    // The control: the FIN arrives, the naive server's read returns EOF
+    // and it closes, so its `leaked` above is the lost FIN's doing.
+    if !namespaces_here() {
+        eprintln!("SKIP: no network namespaces here (needs root)");
+        return;
+    }
+    let r = without_the_blackhole(FIN_LOST, "c", "naive");
+    assert_eq!(r["verdict"], "survived", "{r:#}");
+}
+
+#[test]
+fn blackhole_only_fin_lets_data_through_and_loses_the_close() {
+    // The FIN-only rules drop the closing handshake and nothing else: data
+    // sent after the blackhole is still echoed, while the server never
+    // sees the client's close (shutdown(write)) and so sends no EOF back.
+    if !namespaces_here() {
+        eprintln!("SKIP: no network namespaces here (needs root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let after = "[[steps]]\nactor = \"a\"\nop = \"send\"\nbytes = 8\n[[steps]]\nid = \"data\"\nactor = \"a\"\nop = \"recv\"\nbytes = 8\ntimeout_ms = 5000\n[[steps]]\nactor = \"a\"\nop = \"shutdown\"\nhow = \"write\"\n[[steps]]\nid = \"eof\"\nactor = \"a\"\nop = \"recv\"\nuntil = \"eof\"\ntimeout_ms = 300\n";
+    for (only, want_eof) in [("only = \"fin\"\n", "timeout"), ("", "eof")] {
+        let hole = if only.is_empty() {
+            // No blackhole at all: the FIN arrives and the echo server
+            // closes back.
+            String::new()
+        } else {
+            format!("[[steps]]\nactor = \"a\"\nop = \"blackhole\"\n{only}")
+        };
+        let body = format!("{ECHO}{hole}{after}");
+        let sc = write(dir.path(), "fin", &body);
+        let (_, results) = run(&[], &[&sc, "--impl", "naive"], dir.path(), None);
+        let r = &results[0];
+        assert_eq!(outcome(r, "first"), "ok", "{r:#}");
+        assert_eq!(outcome(r, "data"), "ok", "{only}: {r:#}");
+        assert_eq!(outcome(r, "eof"), want_eof, "{only}: {r:#}");
+    }
 }
 
 const UPSTREAM_VANISHES: &str = "scenarios/forward/upstream-vanishes.toml";

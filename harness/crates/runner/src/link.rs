@@ -10,7 +10,10 @@
 //! - `blackhole`: nftables rules on the *input* hook that drop every packet
 //!   from or to one local port. Input, not output: a packet dropped on output
 //!   makes the sender's own send fail with EPERM, which is loud; dropped on
-//!   input it is simply lost, as on a pulled cable.
+//!   input it is simply lost, as on a pulled cable. With `only = "fin"`
+//!   the rules match just TCP segments carrying FIN (`tcp flags & fin ==
+//!   fin`): data and ACKs pass, the closing handshake is lost in both
+//!   directions, every retransmission of it too (RFC 9293 §3.6).
 //! - `heal`: the qdisc deleted, the rules flushed.
 //!
 //! [`prepare`] runs before the server starts and makes sure the tools work
@@ -18,7 +21,7 @@
 //! piece skips the scenario with its reason instead of failing a step.
 
 use netrepro_observe::StepOutcome;
-use netrepro_scenario::{Netem, Proto, Scenario};
+use netrepro_scenario::{BlackholeOnly, Netem, Proto, Scenario};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -156,11 +159,18 @@ pub fn netem_args(n: &Netem) -> Vec<String> {
     a
 }
 
-/// The nft script that drops everything from or to local `port`.
-pub fn blackhole_script(proto: Proto, port: u16) -> String {
+/// The nft script that drops everything (or, with `only`, just those
+/// segments) from or to local `port`.
+pub fn blackhole_script(proto: Proto, port: u16, only: Option<BlackholeOnly>) -> String {
     let p = proto.as_str();
+    // The parser allows `only` on TCP scenarios alone, so the match is on
+    // the TCP header.
+    let only = match only {
+        None => "",
+        Some(BlackholeOnly::Fin) => " tcp flags & fin == fin",
+    };
     format!(
-        "add rule inet {TABLE} input {p} sport {port} drop\nadd rule inet {TABLE} input {p} dport {port} drop\n"
+        "add rule inet {TABLE} input {p} sport {port}{only} drop\nadd rule inet {TABLE} input {p} dport {port}{only} drop\n"
     )
 }
 
@@ -185,11 +195,11 @@ impl Link {
         outcome(r)
     }
 
-    pub async fn blackhole(&mut self, port: u16) -> StepOutcome {
+    pub async fn blackhole(&mut self, port: u16, only: Option<BlackholeOnly>) -> StepOutcome {
         let Some(nft) = &self.tools.nft else {
             return outcome(Err("no nft found for this run".into()));
         };
-        let script = blackhole_script(self.proto, port);
+        let script = blackhole_script(self.proto, port, only);
         outcome(tool(nft, &["-f", "-"], Some(&script)).await)
     }
 
@@ -225,8 +235,12 @@ mod tests {
             "qdisc replace dev lo root netem delay 20ms loss 5% reorder 25% rate 800kbit"
         );
         assert_eq!(
-            blackhole_script(Proto::Tcp, 4000),
+            blackhole_script(Proto::Tcp, 4000, None),
             "add rule inet netrepro input tcp sport 4000 drop\nadd rule inet netrepro input tcp dport 4000 drop\n"
+        );
+        assert_eq!(
+            blackhole_script(Proto::Tcp, 4000, Some(BlackholeOnly::Fin)),
+            "add rule inet netrepro input tcp sport 4000 tcp flags & fin == fin drop\nadd rule inet netrepro input tcp dport 4000 tcp flags & fin == fin drop\n"
         );
     }
 }

@@ -470,10 +470,32 @@ pub enum Op {
     Netem(Netem),
     /// Link fault (needs `netns = true`): drop every packet to or from the
     /// local port of the actor's socket (nftables in the namespace), so the
-    /// peer sees neither FIN nor RST: the actor vanished silently.
-    Blackhole,
+    /// peer sees neither FIN nor RST: the actor vanished silently. With
+    /// `only`, drop just those segments (e.g. `only = "fin"`: the closing
+    /// handshake is lost, the data before it is not).
+    Blackhole {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<BlackholeOnly>,
+    },
     /// Undo every `netem` and `blackhole` so far. Takes no actor.
     Heal,
+}
+
+/// Which segments a `blackhole` step drops instead of every one (TCP only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlackholeOnly {
+    /// Segments carrying FIN (nft `tcp flags & fin == fin`): a close that
+    /// never arrives, while everything before it did (RFC 9293 §3.6).
+    Fin,
+}
+
+impl BlackholeOnly {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlackholeOnly::Fin => "fin",
+        }
+    }
 }
 
 /// What a `netem` step does to the link (tc-netem(8)); at least one is set.
@@ -514,7 +536,7 @@ impl Op {
             Op::Resume => "resume",
             Op::Probe => "probe",
             Op::Netem(_) => "netem",
-            Op::Blackhole => "blackhole",
+            Op::Blackhole { .. } => "blackhole",
             Op::Heal => "heal",
         }
     }
@@ -546,7 +568,7 @@ impl Op {
 
     /// Ops that change the link: they need `[target] netns = true`.
     pub fn is_link_fault(&self) -> bool {
-        matches!(self, Op::Netem(_) | Op::Blackhole | Op::Heal)
+        matches!(self, Op::Netem(_) | Op::Blackhole { .. } | Op::Heal)
     }
 }
 
@@ -563,7 +585,9 @@ impl Scenario {
 
     /// True if any step is a `blackhole` (the run needs `nft`).
     pub fn uses_blackhole(&self) -> bool {
-        self.steps.iter().any(|s| s.op == Op::Blackhole)
+        self.steps
+            .iter()
+            .any(|s| matches!(s.op, Op::Blackhole { .. }))
     }
 }
 

@@ -117,6 +117,7 @@ fn step(out: &mut String, s: &Step, header: &str) {
             writeln!(out, "how = {}", q(h)).unwrap();
         }
         Op::Wait { ms } => writeln!(out, "ms = {ms}").unwrap(),
+        Op::Blackhole { only: Some(o) } => writeln!(out, "only = {}", q(o.as_str())).unwrap(),
         Op::WaitReadable { timeout_ms } => writeln!(out, "timeout_ms = {timeout_ms}").unwrap(),
         Op::Netem(n) => {
             let keys = [
@@ -451,6 +452,7 @@ mod tests {
             [[steps]]\nactor = \"c\"\nop = \"connect\"\n\
             [[steps]]\nop = \"netem\"\ndelay_ms = 20\nloss_pct = 5\nduplicate_pct = 1\nreorder_pct = 25\nrate_kbit = 800\n\
             [[steps]]\nactor = \"c\"\nop = \"blackhole\"\n\
+            [[steps]]\nactor = \"c\"\nop = \"blackhole\"\nonly = \"fin\"\n\
             [[steps]]\nop = \"heal\"\n\
             [expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n";
         let s = normalised(crate::parse_str(src, Path::new("x.toml")).unwrap());
@@ -465,8 +467,14 @@ mod tests {
                 rate_kbit: Some(800),
             })
         );
-        assert_eq!(s.steps[2].op, Op::Blackhole);
-        assert_eq!(s.steps[3].op, Op::Heal);
+        assert_eq!(s.steps[2].op, Op::Blackhole { only: None });
+        assert_eq!(
+            s.steps[3].op,
+            Op::Blackhole {
+                only: Some(crate::model::BlackholeOnly::Fin)
+            }
+        );
+        assert_eq!(s.steps[4].op, Op::Heal);
         assert_eq!(round_trip(&s), s);
     }
 

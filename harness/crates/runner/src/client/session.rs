@@ -264,7 +264,7 @@ impl Session {
     /// the actor's socket.
     async fn link_op(&mut self, step: &Step, member: u32) -> StepOutcome {
         let port = match &step.op {
-            Op::Blackhole => {
+            Op::Blackhole { .. } => {
                 let slot = self
                     .socks
                     .get(&step.actor)
@@ -291,7 +291,7 @@ impl Session {
         };
         match (&step.op, port) {
             (Op::Netem(n), _) => link.netem(n).await,
-            (Op::Blackhole, Some(p)) => link.blackhole(p).await,
+            (Op::Blackhole { only }, Some(p)) => link.blackhole(p, *only).await,
             _ => link.heal().await,
         }
     }

@@ -97,6 +97,8 @@ pub(super) struct RawStep {
     pub duplicate_pct: Option<S<u64>>,
     pub reorder_pct: Option<S<u64>>,
     pub rate_kbit: Option<S<u64>>,
+    /// `blackhole`: drop only these segments (`"fin"`).
+    pub only: Option<S<String>>,
     pub parallel: Option<S<bool>>,
     /// A repeated block: `repeat = N` with its steps in `do`.
     pub repeat: Option<S<u64>>,
@@ -107,7 +109,7 @@ pub(super) struct RawStep {
 impl RawStep {
     /// The keys whose meaning depends on the op, with where they are set
     /// (one list, so the repeat-block check and the per-op check agree).
-    pub fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 12] {
+    pub fn op_key_spans(&self) -> [(&'static str, Option<Range<usize>>); 13] {
         [
             ("bytes", self.bytes.as_ref().map(S::span)),
             ("text", self.text.as_ref().map(S::span)),
@@ -121,6 +123,7 @@ impl RawStep {
             ("duplicate_pct", self.duplicate_pct.as_ref().map(S::span)),
             ("reorder_pct", self.reorder_pct.as_ref().map(S::span)),
             ("rate_kbit", self.rate_kbit.as_ref().map(S::span)),
+            ("only", self.only.as_ref().map(S::span)),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! may hold (`send`'s payload, `recv`'s mode, `shutdown`'s how, …), one
 //! function per op that takes any.
 
-use crate::model::{limits, Netem, Op, Payload, RecvMode, ShutdownHow, UdpDest};
+use crate::model::{limits, BlackholeOnly, Netem, Op, Payload, RecvMode, ShutdownHow, UdpDest};
 use crate::parse::check::{check_range, verr, VErr, VResult};
 use crate::parse::raw::{RawStep, S};
 use std::ops::Range;
@@ -65,6 +65,10 @@ pub(super) enum OpProblem {
     ToWrongFamily(String, &'static str),
     #[error("netem needs at least one of: {} (to undo a netem, use op = \"heal\")", NETEM_KEYS.join(", "))]
     NetemNeedsOne,
+    #[error("unknown only \"{0}\"; expected: fin")]
+    UnknownOnly(String),
+    #[error("only = \"fin\" is only valid with proto = \"tcp\" (UDP has no FIN)")]
+    OnlyNeedsTcp,
     #[error("\"reorder_pct\" needs \"delay_ms\": netem reorders by sending some packets at once while the rest are delayed")]
     ReorderNeedsDelay,
 }
@@ -79,6 +83,7 @@ pub(super) fn op_keys(op: &str) -> &'static [&'static str] {
         "shutdown" => &["how"],
         "wait" => &["ms"],
         "netem" => NETEM_KEYS,
+        "blackhole" => &["only"],
         _ => &[],
     }
 }
@@ -103,7 +108,7 @@ pub(super) fn validate_op(
         "pause" => Op::Pause,
         "resume" => Op::Resume,
         "probe" => Op::Probe,
-        "blackhole" => Op::Blackhole,
+        "blackhole" => blackhole(r, udp)?,
         "heal" => Op::Heal,
         "netem" => netem(r, op_at)?,
         "send" => send(r, udp, v6, op_at, step_at)?,
@@ -253,6 +258,21 @@ fn shutdown(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
     Ok(Op::Shutdown { how })
 }
 
+/// `blackhole` with its optional `only` (which segments to drop).
+fn blackhole(r: &RawStep, udp: bool) -> VResult<Op> {
+    let Some(o) = &r.only else {
+        return Ok(Op::Blackhole { only: None });
+    };
+    let only = match o.get_ref().as_str() {
+        "fin" => BlackholeOnly::Fin,
+        other => return verr(o.span(), OpProblem::UnknownOnly(other.to_owned())),
+    };
+    if udp {
+        return verr(o.span(), OpProblem::OnlyNeedsTcp);
+    }
+    Ok(Op::Blackhole { only: Some(only) })
+}
+
 fn wait(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
     let m =
         r.ms.as_ref()
@@ -295,7 +315,7 @@ fn netem(r: &RawStep, op_at: Range<usize>) -> VResult<Op> {
 #[cfg(test)]
 mod tests {
     use super::{validate_op, OpProblem};
-    use crate::model::{limits, Op};
+    use crate::model::{limits, BlackholeOnly, Op};
     use crate::parse::parse_str;
     use crate::parse::raw::RawStep;
     use crate::parse::test_support::{assert_located, p, with_head, with_udp_head};
@@ -377,6 +397,22 @@ mod tests {
             problem("connect", "to = \"closed\"", false),
             OpProblem::ToNeedsUdp
         ));
+    }
+
+    #[test]
+    fn blackhole_takes_an_optional_only_fin() {
+        let s = parse_str(
+            &with_head("netns = true\nactors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"blackhole\"\n[[steps]]\nactor = \"a\"\nop = \"blackhole\"\nonly = \"fin\"\n"),
+            &p(),
+        )
+        .unwrap();
+        assert_eq!(s.steps[0].op, Op::Blackhole { only: None });
+        assert_eq!(
+            s.steps[1].op,
+            Op::Blackhole {
+                only: Some(BlackholeOnly::Fin)
+            }
+        );
     }
 
     #[test]
@@ -463,6 +499,24 @@ mod tests {
         8,
         6,
         "add netns = true to [target]"
+    )]
+    #[case::blackhole_only_unknown(
+        with_head("netns = true\nactors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"blackhole\"\nonly = \"syn\"\n"),
+        10,
+        8,
+        "unknown only \"syn\"; expected: fin"
+    )]
+    #[case::blackhole_only_fin_on_udp(
+        with_udp_head("netns = true\nactors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"blackhole\"\nonly = \"fin\"\n"),
+        10,
+        8,
+        "only valid with proto = \"tcp\""
+    )]
+    #[case::only_on_another_op(
+        with_head("netns = true\nactors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"close\"\nonly = \"fin\"\n"),
+        10,
+        1,
+        "key \"only\" does not apply to op \"close\""
     )]
     #[case::netem_with_an_actor(
         with_head("actors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"netem\"\ndelay_ms = 1\n"),
