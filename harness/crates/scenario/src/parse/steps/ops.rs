@@ -515,7 +515,7 @@ mod tests {
     #[case::only_on_another_op(
         with_head("netns = true\nactors = [\"a\"]\n[[steps]]\nactor = \"a\"\nop = \"close\"\nonly = \"fin\"\n"),
         10,
-        1,
+        8,
         "key \"only\" does not apply to op \"close\""
     )]
     #[case::netem_with_an_actor(
