@@ -21,6 +21,24 @@ pub enum StepOutcome {
     Skipped { reason: String },
 }
 
+impl StepOutcome {
+    /// The OS error `e` after `bytes`, classified by its raw code.
+    pub fn os_error(bytes: usize, e: &std::io::Error) -> StepOutcome {
+        StepOutcome::Error {
+            bytes,
+            error: netrepro_sys::errors::observe(e),
+        }
+    }
+
+    /// The step's bound ran out after `bytes`, `waited` after it started.
+    pub fn timed_out(bytes: usize, waited: std::time::Duration) -> StepOutcome {
+        StepOutcome::Timeout {
+            bytes,
+            after_ms: waited.as_millis() as u64,
+        }
+    }
+}
+
 /// One executed step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepRecord {

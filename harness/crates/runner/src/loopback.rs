@@ -5,12 +5,16 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tokio::net::UdpSocket;
 
-/// A UDP socket bound to the loopback address of `server`'s family.
-pub async fn udp_socket_for(server: SocketAddr) -> std::io::Result<UdpSocket> {
-    let ip: IpAddr = if server.is_ipv6() {
+/// The loopback address of `server`'s family.
+pub fn ip_for(server: SocketAddr) -> IpAddr {
+    if server.is_ipv6() {
         Ipv6Addr::LOCALHOST.into()
     } else {
         Ipv4Addr::LOCALHOST.into()
-    };
-    UdpSocket::bind(SocketAddr::new(ip, 0)).await
+    }
+}
+
+/// A UDP socket bound to the loopback address of `server`'s family.
+pub async fn udp_socket_for(server: SocketAddr) -> std::io::Result<UdpSocket> {
+    UdpSocket::bind(SocketAddr::new(ip_for(server), 0)).await
 }

@@ -5,7 +5,7 @@
 
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{Mode, Proto};
-use netrepro_sys::errors::{self, ErrorClass};
+use netrepro_sys::errors::ErrorClass;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,10 +72,7 @@ pub async fn probe_with(
     };
     let outcome = match timeout(limit, attempt(proto, server, &send, want.as_deref())).await {
         Ok(o) => o,
-        Err(_) => StepOutcome::Timeout {
-            bytes: 0,
-            after_ms: limit.as_millis() as u64,
-        },
+        Err(_) => StepOutcome::timed_out(0, limit),
     };
     if let Some(task) = echo {
         task.abort();
@@ -93,13 +90,6 @@ pub async fn probe_with(
     }
 }
 
-fn err(bytes: usize, e: &std::io::Error) -> StepOutcome {
-    StepOutcome::Error {
-        bytes,
-        error: errors::observe(e),
-    }
-}
-
 /// `Ok { bytes }` with the reply's length if it counts, `Ok { bytes: 0 }`
 /// for a reply that does not.
 async fn attempt(
@@ -112,10 +102,10 @@ async fn attempt(
         Proto::Tcp => {
             let mut s = match TcpStream::connect(server).await {
                 Ok(s) => s,
-                Err(e) => return err(0, &e),
+                Err(e) => return StepOutcome::os_error(0, &e),
             };
             if let Err(e) = s.write_all(send).await {
-                return err(0, &e);
+                return StepOutcome::os_error(0, &e);
             }
             // Any reply: the first read decides; otherwise read the expected length.
             let mut buf = vec![0u8; want.map_or(2048, <[u8]>::len)];
@@ -124,7 +114,7 @@ async fn attempt(
                 match s.read(&mut buf[got..]).await {
                     Ok(0) => return StepOutcome::Eof { bytes: got },
                     Ok(n) => got += n,
-                    Err(e) => return err(got, &e),
+                    Err(e) => return StepOutcome::os_error(got, &e),
                 }
                 if want.is_none() {
                     break;
@@ -138,17 +128,17 @@ async fn attempt(
         Proto::Udp => {
             let sock = match crate::loopback::udp_socket_for(server).await {
                 Ok(s) => s,
-                Err(e) => return err(0, &e),
+                Err(e) => return StepOutcome::os_error(0, &e),
             };
             // Connected, so that "nobody listens there" is seen: the ICMP
             // port unreachable is reported only to a connected UDP socket
             // (Linux, macOS), and the kernel drops datagrams from any other
             // address for us. See `nobody_listening`.
             if let Err(e) = sock.connect(server).await {
-                return err(0, &e);
+                return StepOutcome::os_error(0, &e);
             }
             if let Err(e) = sock.send(send).await {
-                return err(0, &e);
+                return StepOutcome::os_error(0, &e);
             }
             recv_udp_reply(&sock, want).await
         }
@@ -163,7 +153,7 @@ async fn recv_udp_reply(sock: &UdpSocket, want: Option<&[u8]>) -> StepOutcome {
             Some(w) if &buf[..n] != w => StepOutcome::Ok { bytes: 0 },
             _ => StepOutcome::Ok { bytes: n },
         },
-        Err(e) => err(0, &e),
+        Err(e) => StepOutcome::os_error(0, &e),
     }
 }
 

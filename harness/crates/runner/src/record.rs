@@ -103,10 +103,19 @@ pub fn backstop_fired(
 }
 
 /// The record of a run that ran to its end, with its diff against
-/// `expect` filled in: a harness error if the harness's own sockets ran out,
-/// else failed (a diff), unverified (nothing expected) or passed.
-pub fn finished(mut rec: ResultRecord, expect: &Expectation, started: Instant) -> ResultRecord {
-    rec.status = if let Some(why) = harness_error::in_outcomes(&rec.steps, rec.probe.as_ref()) {
+/// `expect` filled in: a harness error if the harness could not set the run
+/// up as written (`harness_why`, e.g. a socket option the OS refused) or its
+/// own sockets ran out, else failed (a diff), unverified (nothing expected)
+/// or passed.
+pub fn finished(
+    mut rec: ResultRecord,
+    expect: &Expectation,
+    harness_why: Option<String>,
+    started: Instant,
+) -> ResultRecord {
+    let harness_why =
+        harness_why.or_else(|| harness_error::in_outcomes(&rec.steps, rec.probe.as_ref()));
+    rec.status = if let Some(why) = harness_why {
         harness_error::mark(&mut rec, why);
         Status::Error
     } else if !rec.diff.is_empty() {

@@ -11,8 +11,8 @@ use crate::config::RunConfig;
 use crate::plan::{Plan, Subject};
 use crate::preflight::NotRun;
 use crate::{
-    backstop, busy, cut_short, decide, end_probe, expect, harness_error, link, netns, preflight,
-    record, settle, start,
+    backstop, busy, cut_short, decide, end_probe, expect, link, netns, preflight, record, settle,
+    start,
 };
 use netrepro_report::ResultRecord;
 use netrepro_scenario::{Impl, Scenario, Verdict};
@@ -41,20 +41,24 @@ async fn run_bounded(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> Resul
     let started = Instant::now();
     let plan = Plan::new(sc, subject, cfg);
     let limit = backstop::limit(cfg, sc.timeout_ms, plan.probe_limit);
-    match tokio::time::timeout(limit, run_here(sc, subject, cfg)).await {
+    match tokio::time::timeout(limit, run_here(sc, &plan, cfg, started)).await {
         Ok(rec) => rec,
         Err(_) => record::backstop_fired(record::new(sc, &plan), limit, started),
     }
 }
 
-/// [`run_subject`] in the calling thread's network namespace.
-async fn run_here(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRecord {
-    let started = Instant::now();
-    let plan = Plan::new(sc, subject, cfg);
-    let mut rec = record::new(sc, &plan);
+/// [`run_subject`] in the calling thread's network namespace, as `plan`
+/// says; `started` is when the run began.
+async fn run_here(
+    sc: &Scenario,
+    plan: &Plan<'_>,
+    cfg: &RunConfig,
+    started: Instant,
+) -> ResultRecord {
+    let mut rec = record::new(sc, plan);
 
     // Does it run here, with which options, on which address?
-    let cleared = match preflight::check(sc, &plan, cfg.platform, &mut rec.notes) {
+    let cleared = match preflight::check(sc, plan, cfg.platform, &mut rec.notes) {
         Ok(c) => c,
         Err(why) => return record::not_run(rec, why, started),
     };
@@ -71,7 +75,7 @@ async fn run_here(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRe
     let start::Started {
         mut target,
         upstream,
-    } = match start::start(sc, &plan, cleared.bind, &cleared.options, cfg).await {
+    } = match start::start(sc, plan, cleared.bind, &cleared.options, cfg).await {
         Ok(s) => s,
         Err(e) => return record::not_started(rec, e, started),
     };
@@ -151,11 +155,5 @@ async fn run_here(sc: &Scenario, subject: &Subject, cfg: &RunConfig) -> ResultRe
         &rec.server_errors,
         rec.cut_short.as_ref(),
     );
-    let mut rec = record::finished(rec, &plan.expect, started);
-    // A socket option the OS refused: the scenario did not run as written,
-    // so the result says nothing about the server.
-    if let Some(why) = sockopt_refused {
-        harness_error::mark(&mut rec, why);
-    }
-    rec
+    record::finished(rec, &plan.expect, sockopt_refused, started)
 }

@@ -13,10 +13,10 @@ use netrepro_observe::StepOutcome;
 use netrepro_sys::sockopt::{self, Granted, SockOpts};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 
 /// What the actors' sockets were granted, and the first option refused.
 #[derive(Debug, Default)]
@@ -55,13 +55,6 @@ impl ActorOpts {
     }
 }
 
-fn io_outcome(e: &std::io::Error) -> StepOutcome {
-    StepOutcome::Error {
-        bytes: 0,
-        error: netrepro_sys::errors::observe(e),
-    }
-}
-
 /// TCP connect to `addr` with the actor's options set first. TCP_NODELAY
 /// is on unless the options say otherwise, as on the plain path.
 pub(super) async fn tcp_connect(
@@ -69,13 +62,12 @@ pub(super) async fn tcp_connect(
     a: &ActorOpts,
     deadline: Instant,
 ) -> Result<TcpStream, StepOutcome> {
-    let started = Instant::now();
     let sock = if addr.is_ipv6() {
         TcpSocket::new_v6()
     } else {
         TcpSocket::new_v4()
     }
-    .map_err(|e| io_outcome(&e))?;
+    .map_err(|e| StepOutcome::os_error(0, &e))?;
     let opts = SockOpts {
         nodelay: Some(a.opts.nodelay.unwrap_or(true)),
         ..a.opts
@@ -83,14 +75,7 @@ pub(super) async fn tcp_connect(
     let r = SockRef::from(&sock);
     sockopt::apply(&r, &opts).map_err(|e| a.refused(&e))?;
     a.granted(sockopt::read_back(&r, &a.opts));
-    match timeout_at(deadline, sock.connect(addr)).await {
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(io_outcome(&e)),
-        Err(_) => Err(StepOutcome::Timeout {
-            bytes: 0,
-            after_ms: started.elapsed().as_millis() as u64,
-        }),
-    }
+    super::tcp::finish_connect(sock.connect(addr), deadline).await
 }
 
 /// A UDP socket with the actor's options, bound to its source address or
@@ -101,20 +86,16 @@ pub(super) fn udp_bind(server: SocketAddr, a: &ActorOpts) -> Result<UdpSocket, S
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .map_err(|e| io_outcome(&e))?;
+    .map_err(|e| StepOutcome::os_error(0, &e))?;
     sockopt::apply(&sock, &a.opts).map_err(|e| a.refused(&e))?;
     if a.opts.source.is_none() {
-        let ip: IpAddr = if server.is_ipv6() {
-            Ipv6Addr::LOCALHOST.into()
-        } else {
-            Ipv4Addr::LOCALHOST.into()
-        };
-        sock.bind(&SocketAddr::new(ip, 0).into())
-            .map_err(|e| io_outcome(&e))?;
+        sock.bind(&SocketAddr::new(crate::loopback::ip_for(server), 0).into())
+            .map_err(|e| StepOutcome::os_error(0, &e))?;
     }
     a.granted(sockopt::read_back(&sock, &a.opts));
-    sock.set_nonblocking(true).map_err(|e| io_outcome(&e))?;
-    UdpSocket::from_std(sock.into()).map_err(|e| io_outcome(&e))
+    sock.set_nonblocking(true)
+        .map_err(|e| StepOutcome::os_error(0, &e))?;
+    UdpSocket::from_std(sock.into()).map_err(|e| StepOutcome::os_error(0, &e))
 }
 
 #[cfg(test)]

@@ -221,10 +221,7 @@ fn salt(actor: &str, member: u32) -> u32 {
 }
 
 fn io_error(e: &std::io::Error) -> StepOutcome {
-    StepOutcome::Error {
-        bytes: 0,
-        error: netrepro_sys::errors::observe(e),
-    }
+    StepOutcome::os_error(0, e)
 }
 
 /// The harness could not prepare a step (e.g. find a closed port): not an

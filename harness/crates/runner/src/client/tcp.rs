@@ -4,7 +4,6 @@
 use super::payload::{Data, CHUNK};
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{RecvMode, ShutdownHow};
-use netrepro_sys::errors;
 use socket2::SockRef;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,29 +13,23 @@ use tokio::time::{timeout_at, Instant};
 
 const READ_CHUNK: usize = 64 * 1024;
 
-fn timeout_outcome(bytes: usize, started: Instant) -> StepOutcome {
-    StepOutcome::Timeout {
-        bytes,
-        after_ms: started.elapsed().as_millis() as u64,
-    }
-}
-
-fn error_outcome(bytes: usize, e: &std::io::Error) -> StepOutcome {
-    StepOutcome::Error {
-        bytes,
-        error: errors::observe(e),
-    }
-}
-
 pub async fn connect(addr: SocketAddr, deadline: Instant) -> Result<TcpStream, StepOutcome> {
+    let s = finish_connect(TcpStream::connect(addr), deadline).await?;
+    let _ = s.set_nodelay(true);
+    Ok(s)
+}
+
+/// A connect in progress, bounded by `deadline`: the stream, or the OS
+/// error or timeout as the step's outcome.
+pub(super) async fn finish_connect(
+    connecting: impl std::future::Future<Output = std::io::Result<TcpStream>>,
+    deadline: Instant,
+) -> Result<TcpStream, StepOutcome> {
     let started = Instant::now();
-    match timeout_at(deadline, TcpStream::connect(addr)).await {
-        Ok(Ok(s)) => {
-            let _ = s.set_nodelay(true);
-            Ok(s)
-        }
-        Ok(Err(e)) => Err(error_outcome(0, &e)),
-        Err(_) => Err(timeout_outcome(0, started)),
+    match timeout_at(deadline, connecting).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(StepOutcome::os_error(0, &e)),
+        Err(_) => Err(StepOutcome::timed_out(0, started.elapsed())),
     }
 }
 
@@ -47,8 +40,8 @@ pub async fn accept(listener: &TcpListener, deadline: Instant) -> Result<TcpStre
             let _ = s.set_nodelay(true);
             Ok(s)
         }
-        Ok(Err(e)) => Err(error_outcome(0, &e)),
-        Err(_) => Err(timeout_outcome(0, started)),
+        Ok(Err(e)) => Err(StepOutcome::os_error(0, &e)),
+        Err(_) => Err(StepOutcome::timed_out(0, started.elapsed())),
     }
 }
 
@@ -60,11 +53,11 @@ pub async fn send(stream: &mut TcpStream, data: Data<'_>, deadline: Instant) -> 
     while sent < data.len() {
         match timeout_at(deadline, stream.write(data.chunk(sent, CHUNK))).await {
             Ok(Ok(0)) => {
-                return error_outcome(sent, &std::io::ErrorKind::WriteZero.into());
+                return StepOutcome::os_error(sent, &std::io::ErrorKind::WriteZero.into());
             }
             Ok(Ok(n)) => sent += n,
-            Ok(Err(e)) => return error_outcome(sent, &e),
-            Err(_) => return timeout_outcome(sent, started),
+            Ok(Err(e)) => return StepOutcome::os_error(sent, &e),
+            Err(_) => return StepOutcome::timed_out(sent, started.elapsed()),
         }
     }
     StepOutcome::Ok { bytes: sent }
@@ -92,8 +85,8 @@ pub async fn recv(stream: &mut TcpStream, mode: RecvMode, deadline: Instant) -> 
                     return StepOutcome::Ok { bytes: got };
                 }
             }
-            Ok(Err(e)) => return error_outcome(got, &e),
-            Err(_) => return timeout_outcome(got, started),
+            Ok(Err(e)) => return StepOutcome::os_error(got, &e),
+            Err(_) => return StepOutcome::timed_out(got, started.elapsed()),
         }
     }
 }
@@ -107,8 +100,8 @@ pub async fn wait_readable(stream: &TcpStream, deadline: Instant) -> StepOutcome
     match timeout_at(deadline, stream.peek(&mut buf)).await {
         Ok(Ok(0)) => StepOutcome::Eof { bytes: 0 },
         Ok(Ok(n)) => StepOutcome::Ok { bytes: n },
-        Ok(Err(e)) => error_outcome(0, &e),
-        Err(_) => timeout_outcome(0, started),
+        Ok(Err(e)) => StepOutcome::os_error(0, &e),
+        Err(_) => StepOutcome::timed_out(0, started.elapsed()),
     }
 }
 
@@ -120,7 +113,7 @@ pub fn shutdown(stream: &TcpStream, how: ShutdownHow) -> StepOutcome {
     };
     match SockRef::from(stream).shutdown(how) {
         Ok(()) => StepOutcome::Ok { bytes: 0 },
-        Err(e) => error_outcome(0, &e),
+        Err(e) => StepOutcome::os_error(0, &e),
     }
 }
 
@@ -128,7 +121,7 @@ pub fn shutdown(stream: &TcpStream, how: ShutdownHow) -> StepOutcome {
 pub fn abort(stream: TcpStream) -> StepOutcome {
     let outcome = match SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
         Ok(()) => StepOutcome::Ok { bytes: 0 },
-        Err(e) => error_outcome(0, &e),
+        Err(e) => StepOutcome::os_error(0, &e),
     };
     drop(stream);
     outcome

@@ -2,20 +2,12 @@
 
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{RecvMode, UdpDest};
-use netrepro_sys::errors;
 use std::net::SocketAddr;
 use tokio::net::UdpSocket;
 use tokio::time::{timeout_at, Instant};
 
 /// Largest datagram a `recv` with `RecvMode::Any` accepts.
 const MAX_DATAGRAM: usize = 65_536;
-
-fn error_outcome(bytes: usize, e: &std::io::Error) -> StepOutcome {
-    StepOutcome::Error {
-        bytes,
-        error: errors::observe(e),
-    }
-}
 
 /// A UDP socket bound to the loopback address of `server`'s family.
 pub use crate::loopback::udp_socket_for as bind;
@@ -53,11 +45,8 @@ pub async fn send(
     };
     match r {
         Ok(Ok(n)) => StepOutcome::Ok { bytes: n },
-        Ok(Err(e)) => error_outcome(0, &e),
-        Err(_) => StepOutcome::Timeout {
-            bytes: 0,
-            after_ms: started.elapsed().as_millis() as u64,
-        },
+        Ok(Err(e)) => StepOutcome::os_error(0, &e),
+        Err(_) => StepOutcome::timed_out(0, started.elapsed()),
     }
 }
 
@@ -83,11 +72,8 @@ pub async fn recv(
     };
     match r {
         Ok(Ok(n)) => StepOutcome::Ok { bytes: n },
-        Ok(Err(e)) => error_outcome(0, &e),
-        Err(_) => StepOutcome::Timeout {
-            bytes: 0,
-            after_ms: started.elapsed().as_millis() as u64,
-        },
+        Ok(Err(e)) => StepOutcome::os_error(0, &e),
+        Err(_) => StepOutcome::timed_out(0, started.elapsed()),
     }
 }
 
@@ -101,10 +87,7 @@ pub async fn wait_readable(sock: &UdpSocket, deadline: Instant) -> StepOutcome {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     match timeout_at(deadline, sock.peek_from(&mut buf)).await {
         Ok(Ok((n, _))) => StepOutcome::Ok { bytes: n },
-        Ok(Err(e)) => error_outcome(0, &e),
-        Err(_) => StepOutcome::Timeout {
-            bytes: 0,
-            after_ms: started.elapsed().as_millis() as u64,
-        },
+        Ok(Err(e)) => StepOutcome::os_error(0, &e),
+        Err(_) => StepOutcome::timed_out(0, started.elapsed()),
     }
 }
