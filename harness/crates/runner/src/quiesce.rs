@@ -128,13 +128,7 @@ pub async fn drain_readiness(
 
     // The forwarder now closes the client side (bounded; then we do).
     let until = (Instant::now() + CLIENT_CLOSE_LIMIT).min(deadline);
-    let mut closing = JoinSet::new();
-    for mut s in held {
-        closing.spawn(async move {
-            let _ = read_to_end(&mut s, until).await;
-        });
-    }
-    while closing.join_next().await.is_some() {}
+    await_peer_close(held, until, false).await;
 
     if markers < want {
         return Err(NotRelayed {
@@ -158,11 +152,19 @@ pub async fn drain_readiness(
 /// about to close (a thread-per-connection server that has not yet seen the
 /// EOF would make one leaked socket look like none).
 pub async fn close_readiness(held: Vec<TcpStream>) {
-    let until = Instant::now() + CLIENT_CLOSE_LIMIT;
+    await_peer_close(held, Instant::now() + CLIENT_CLOSE_LIMIT, true).await;
+}
+
+/// Wait until the peer of each of `held` has closed (EOF or error) or
+/// `until`, after sending a FIN of ours on each when `fin_first`; then
+/// every stream is dropped (closed).
+async fn await_peer_close(held: Vec<TcpStream>, until: Instant, fin_first: bool) {
     let mut closing = JoinSet::new();
     for mut s in held {
         closing.spawn(async move {
-            let _ = s.shutdown().await;
+            if fin_first {
+                let _ = s.shutdown().await;
+            }
             let _ = read_to_end(&mut s, until).await;
         });
     }
