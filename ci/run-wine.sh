@@ -35,7 +35,13 @@ status=0
 # issue 16) made Wine's slower socket layer miss the hardened servers' idle
 # timers (6 of 111 results failed in one CI run, 0 in the run before); the
 # Wine cells were observed at 2 jobs.
-timeout 300 "$WINE" "$exe" run --jobs 2 --report "$report" scenarios || status=$?
+# Every scenario but udp/send-to-closed-port: in it Wine 8.0's socket layer
+# spins (wineserver ~95% CPU, the harness's recvmsg failing thousands of
+# times a second) and the harness's runtime stalls, past even its per-run
+# backstop; seen in 2 of ~10 CI-like runs (docs/os.md, Wine). Not a Windows
+# behaviour: its windows cells stay as cited.
+mapfile -t paths < <(find scenarios -name '*.toml' ! -name 'send-to-closed-port.toml' | sort)
+timeout 300 "$WINE" "$exe" run --jobs 2 --report "$report" "${paths[@]}" || status=$?
 
 # The report must exist and say it came from Wine (never pass off a Wine run
 # as Windows).
