@@ -9,6 +9,8 @@
 //! - [`process`]: process groups, Job objects, the Linux subreaper
 //!   supervisor, tree walks, pause / resume, resource sampling;
 //! - [`netns`]: a network namespace of its own for link-fault scenarios;
+//! - [`ports`]: the OS's ephemeral port range, and the ports outside it
+//!   that the harness picks for a program it starts;
 //! - [`sockopt`]: client socket options set before connect, and what the OS
 //!   granted for them;
 //! - [`fdlimit`], [`file_kind`], [`interrupt`], [`stdio`]: descriptor limits,
@@ -24,6 +26,7 @@ pub mod files;
 pub mod interrupt;
 pub mod netns;
 pub mod platform;
+pub mod ports;
 pub mod process;
 pub mod sockopt;
 pub mod stdio;

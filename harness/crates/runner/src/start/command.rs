@@ -82,15 +82,54 @@ pub fn command_line(
 }
 
 /// A loopback port on `ip` that was free a moment ago (bound, read,
-/// released). The program binds it right after; another process taking it
-/// in between is a race we accept (it shows as "never listened" or a bind
-/// error on stderr).
+/// released), for the program to bind right after. It comes from outside
+/// the OS's ephemeral range ([`netrepro_sys::ports`]) so that no outgoing
+/// connection (another run's client, a test beside this one) can be given
+/// it in between: with a port the OS picked (port 0) that happened once in
+/// a test run at eight tests at a time (echo-server, tcp/rst-mid-request:
+/// the program's bind failed with EADDRINUSE). Random ports are tried, at most [`PORT_TRIES`]; port 0
+/// is the fallback when none binds or there is no range.
 fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
-    let at = SocketAddr::new(ip, 0);
-    match proto {
-        Proto::Tcp => std::net::TcpListener::bind(at).and_then(|l| l.local_addr()),
-        Proto::Udp => std::net::UdpSocket::bind(at).and_then(|s| s.local_addr()),
+    let bind = |port| {
+        let at = SocketAddr::new(ip, port);
+        match proto {
+            Proto::Tcp => std::net::TcpListener::bind(at).and_then(|l| l.local_addr()),
+            Proto::Udp => std::net::UdpSocket::bind(at).and_then(|s| s.local_addr()),
+        }
+    };
+    let range = netrepro_sys::ports::listen_range();
+    pick_port(range, random_u64, bind)
+}
+
+/// How many ports of the range [`free_port`] tries before port 0.
+const PORT_TRIES: u32 = 16;
+
+/// [`free_port`]'s choice, with its randomness and its bind given.
+fn pick_port(
+    range: Option<std::ops::Range<u16>>,
+    mut random: impl FnMut() -> u64,
+    bind: impl Fn(u16) -> std::io::Result<SocketAddr>,
+) -> std::io::Result<SocketAddr> {
+    if let Some(r) = range.filter(|r| !r.is_empty()) {
+        let width = u64::from(r.end - r.start);
+        for _ in 0..PORT_TRIES {
+            // The remainder is below `width`, itself a u16.
+            let port = r.start + (random() % width) as u16;
+            if let Ok(a) = bind(port) {
+                return Ok(a);
+            }
+        }
     }
+    bind(0)
+}
+
+/// A random number from std's per-process random hash keys (no RNG
+/// dependency for one port pick per run).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
 }
 
 /// Readiness connections kept open for [`quiesce::drain_readiness`].
@@ -198,6 +237,72 @@ pub async fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_picked_port_comes_from_the_range_skips_taken_ones_and_falls_back_to_zero() {
+        use std::cell::Cell;
+        let addr = |p| -> std::io::Result<SocketAddr> { Ok(SocketAddr::from(([127, 0, 0, 1], p))) };
+        let taken = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        // Randomness 0, 1, 2, ...: ports 20000, 20001, ...; the first two are taken.
+        let n = Cell::new(0u64);
+        let next = || {
+            n.set(n.get() + 1);
+            n.get() - 1
+        };
+        let got = pick_port(Some(20000..20100), next, |p| {
+            if p < 20002 {
+                Err(std::io::Error::from(std::io::ErrorKind::AddrInUse))
+            } else {
+                addr(p)
+            }
+        });
+        assert_eq!(got.unwrap().port(), 20002);
+        // Every try taken: port 0 (the OS's pick), after PORT_TRIES tries.
+        let tries = Cell::new(0);
+        let got = pick_port(
+            Some(20000..20100),
+            || 7,
+            |p| {
+                tries.set(tries.get() + 1);
+                if p == 0 {
+                    addr(54321)
+                } else {
+                    Err(std::io::Error::from(taken.kind()))
+                }
+            },
+        );
+        assert_eq!(got.unwrap().port(), 54321);
+        assert_eq!(tries.get(), PORT_TRIES + 1);
+        // No range: port 0 at once.
+        let got = pick_port(
+            None,
+            || 7,
+            |p| {
+                if p == 0 {
+                    addr(40000)
+                } else {
+                    panic!("tried {p}")
+                }
+            },
+        );
+        assert_eq!(got.unwrap().port(), 40000);
+    }
+
+    #[test]
+    fn free_port_binds_outside_the_ephemeral_range_here() {
+        let eph = netrepro_sys::ports::ephemeral_range();
+        for proto in [Proto::Tcp, Proto::Udp] {
+            let a = free_port(IpAddr::from([127, 0, 0, 1]), proto).unwrap();
+            if netrepro_sys::ports::listen_range().is_some() {
+                assert!(!eph.contains(&u32::from(a.port())), "{a} in {eph:?}");
+            }
+            // Released: the program can bind it.
+            match proto {
+                Proto::Tcp => drop(std::net::TcpListener::bind(a).unwrap()),
+                Proto::Udp => drop(std::net::UdpSocket::bind(a).unwrap()),
+            }
+        }
+    }
 
     #[test]
     fn placeholders_are_substituted_and_bad_commands_are_named() {
