@@ -33,12 +33,7 @@ pub const RESERVED_FDS: u64 = 64;
 
 /// The most sockets the harness holds at once for `sc` (see module doc).
 pub fn fds_needed(sc: &Scenario) -> u64 {
-    let times = |i: usize| {
-        sc.repeats
-            .iter()
-            .find(|r| (r.first..r.first + r.len).contains(&i))
-            .map_or(1, |r| u64::from(r.times))
-    };
+    let times = |i: usize| sc.times_of(i);
     let mut clients = 0u64;
     for a in sc.actors.iter().filter(|a| a.kind == ActorKind::Client) {
         let connects: u64 = sc

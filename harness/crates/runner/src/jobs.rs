@@ -13,7 +13,8 @@
 //! times the jobs fits under it.
 
 use crate::config::RunConfig;
-use crate::plan::Subject;
+use crate::estimate;
+use crate::plan::{Plan, Subject};
 use crate::run::run_subject;
 use netrepro_report::ResultRecord;
 use netrepro_scenario::Scenario;
@@ -77,17 +78,41 @@ pub fn run_all(
         .map(Arc::new)
         .flat_map(|sc| subjects.iter().map(move |s| (sc.clone(), s.clone())))
         .collect();
-    in_order(pairs, jobs, move |(sc, subject)| {
+    // One at a time, file order is the natural order and costs nothing; at
+    // several, the longest waits start first and storms take more slots
+    // (module doc).
+    let start = if jobs > 1 {
+        let waits: Vec<_> = pairs
+            .iter()
+            .map(|(sc, s)| estimate::expected_wait(sc, &Plan::new(sc, s, &cfg), &cfg))
+            .collect();
+        estimate::longest_first(&waits)
+    } else {
+        (0..pairs.len()).collect()
+    };
+    let slots: Vec<u32> = pairs
+        .iter()
+        .map(|(sc, _)| estimate::slots(sc, jobs))
+        .collect();
+    in_order(pairs, &start, &slots, jobs, move |(sc, subject)| {
         let cfg = cfg.clone();
         async move { run_subject(&sc, &subject, &cfg).await }
     })
 }
 
-/// Run `work` on every item, at most `jobs` at a time, *starting* them in
-/// the order given (a job starts only once a slot is free, so with one job
-/// the runs never overlap and follow the files), and yield the results in
-/// that same order whatever finishes first.
-fn in_order<I, F, Fut, R>(items: Vec<I>, jobs: usize, work: F) -> mpsc::Receiver<R>
+/// Run `work` on every item, at most `jobs` slots' worth at a time (item
+/// `i` takes `slots[i]` of them, 1 if absent, at most `jobs`), *starting*
+/// them in the order `start` gives (a permutation of the items' indices; a
+/// job starts only once its slots are free, so with one job the runs never
+/// overlap), and yield the results in the items' own order whatever
+/// finishes first.
+fn in_order<I, F, Fut, R>(
+    items: Vec<I>,
+    start: &[usize],
+    slots: &[u32],
+    jobs: usize,
+    work: F,
+) -> mpsc::Receiver<R>
 where
     I: Send + 'static,
     F: Fn(I) -> Fut + Send + 'static,
@@ -95,13 +120,31 @@ where
     R: Send + 'static,
 {
     let (tx, rx) = mpsc::channel(16);
-    let slots = Arc::new(Semaphore::new(jobs.max(1)));
+    let jobs = jobs.max(1);
+    let free = Arc::new(Semaphore::new(jobs));
+    let most = u32::try_from(jobs).unwrap_or(u32::MAX);
+    let need: Vec<u32> = (0..items.len())
+        .map(|i| slots.get(i).copied().unwrap_or(1).clamp(1, most))
+        .collect();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, R)>();
     // One dispatcher takes the slots in item order; spawning a task per item
     // that then raced for a slot let a later item start first.
+    let mut pending: Vec<Option<I>> = items.into_iter().map(Some).collect();
+    let mut ordered: Vec<(usize, I)> = start
+        .iter()
+        .filter_map(|&i| Some((i, pending.get_mut(i)?.take()?)))
+        .collect();
+    // Any item `start` left out still runs (last), or its result's turn
+    // would never come.
+    ordered.extend(
+        pending
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, item)| Some((i, item?))),
+    );
     tokio::spawn(async move {
-        for (position, item) in items.into_iter().enumerate() {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
+        for (position, item) in ordered {
+            let Ok(permit) = free.clone().acquire_many_owned(need[position]).await else {
                 return;
             };
             let (done, fut) = (done_tx.clone(), work(item));
@@ -146,17 +189,21 @@ mod tests {
         assert_eq!(default_jobs(8, Some(50), 200), 1);
     }
 
-    /// With one slot, items start in order and never overlap; with several,
-    /// results still come back in item order although later ones finish first.
+    /// With one slot, items start in the given order and never overlap;
+    /// with several, results still come back in item order although later
+    /// ones finish first. A start order that leaves items out still runs
+    /// them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn jobs_start_in_order_and_results_come_back_in_order() {
+    async fn jobs_start_in_the_given_order_and_results_come_back_in_item_order() {
         use std::sync::Mutex;
         for (slots, n) in [(1usize, 40usize), (8, 40)] {
             let started = Arc::new(Mutex::new(Vec::new()));
             let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let (s, r, m) = (started.clone(), running.clone(), most.clone());
-            let mut rx = in_order((0..n).collect(), slots, move |i: usize| {
+            // Started last to first; with one slot that is the order they run in.
+            let start: Vec<usize> = (0..n).rev().collect();
+            let mut rx = in_order((0..n).collect(), &start, &[], slots, move |i: usize| {
                 let (s, r, m) = (s.clone(), r.clone(), m.clone());
                 async move {
                     use std::sync::atomic::Ordering::SeqCst;
@@ -179,8 +226,61 @@ mod tests {
             let most = most.load(std::sync::atomic::Ordering::SeqCst);
             assert!(most <= slots, "{most} ran at once with {slots} slots");
             if slots == 1 {
-                assert_eq!(*started.lock().unwrap(), (0..n).collect::<Vec<_>>());
+                assert_eq!(*started.lock().unwrap(), start);
             }
         }
+    }
+
+    #[tokio::test]
+    async fn items_the_start_order_leaves_out_run_last_in_item_order() {
+        use std::sync::Mutex;
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let s = started.clone();
+        let mut rx = in_order((0..4).collect(), &[2, 9], &[], 1, move |i: usize| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().push(i);
+                i
+            }
+        });
+        let mut got = Vec::new();
+        while let Some(i) = rx.recv().await {
+            got.push(i);
+        }
+        assert_eq!(got, vec![0, 1, 2, 3]);
+        assert_eq!(*started.lock().unwrap(), vec![2, 0, 1, 3]);
+    }
+
+    /// An item that takes several slots shares the jobs with fewer others:
+    /// the slots in use never exceed `jobs`, and an item that asks for more
+    /// than there are still runs (alone).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn heavy_items_take_their_slots_and_never_exceed_the_jobs() {
+        use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+        let weights: Vec<u32> = (0..24).map(|i| [3, 1, 1, 9][i % 4]).collect();
+        let in_use = Arc::new(AtomicU32::new(0));
+        let most = Arc::new(AtomicU32::new(0));
+        let (u, m, w) = (in_use.clone(), most.clone(), weights.clone());
+        let start: Vec<usize> = (0..24).collect();
+        let mut rx = in_order((0..24).collect(), &start, &weights, 4, move |i: usize| {
+            let (u, m) = (u.clone(), m.clone());
+            let took = w[i].min(4);
+            async move {
+                m.fetch_max(u.fetch_add(took, SeqCst) + took, SeqCst);
+                for _ in 0..20 {
+                    tokio::task::yield_now().await;
+                }
+                u.fetch_sub(took, SeqCst);
+                i
+            }
+        });
+        let mut got = Vec::new();
+        while let Some(i) = rx.recv().await {
+            got.push(i);
+        }
+        assert_eq!(got, (0..24).collect::<Vec<_>>());
+        let most = most.load(SeqCst);
+        assert!(most <= 4, "{most} slots in use with 4 jobs");
+        assert!(most >= 2, "items never overlapped: {most}");
     }
 }

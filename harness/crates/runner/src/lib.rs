@@ -13,6 +13,7 @@ pub mod config;
 mod cut_short;
 pub mod decide;
 pub mod end_probe;
+pub mod estimate;
 pub mod expect;
 pub mod external;
 pub mod family;

@@ -829,20 +829,24 @@ impl Scenario {
         self.repeats.iter().find(|r| r.first == index)
     }
 
+    /// How many times step `index` runs: its `repeat` block's repetitions,
+    /// or once.
+    pub fn times_of(&self, index: usize) -> u64 {
+        self.repeats
+            .iter()
+            .find(|r| (r.first..r.first + r.len).contains(&index))
+            .map_or(1, |r| u64::from(r.times))
+    }
+
     /// How many step executions the scenario asks for at most: every step
     /// once per group member, times its block's repetitions.
     pub fn executions(&self) -> u64 {
         let members = |s: &Step| self.actor(&s.actor).map_or(1, |a| u64::from(a.count));
-        let mut total = 0u64;
-        for (i, s) in self.steps.iter().enumerate() {
-            let times = self
-                .repeats
-                .iter()
-                .find(|r| (r.first..r.first + r.len).contains(&i))
-                .map_or(1, |r| u64::from(r.times));
-            total += members(s) * times;
-        }
-        total
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| members(s) * self.times_of(i))
+            .sum()
     }
 }
 

@@ -1,0 +1,181 @@
+//! How long a run will wait, guessed before it starts from what its
+//! scenario and expectation say: steps expected to time out wait their
+//! whole timeout, a `wait` its time, a hung server its probe limit, a leak
+//! its settle window. [`crate::jobs::run_all`] starts the longest runs
+//! first, so a catalog's wall time grows by its slowest result instead of
+//! by where the slow ones sit in file order (the hung sequential-server
+//! results, 3-5 s each, are spread through the files). Only the start order
+//! depends on it: a wrong guess costs time, never a result.
+
+use crate::config::RunConfig;
+use crate::plan::Plan;
+use netrepro_scenario::{Op, Scenario, Verdict};
+use std::time::Duration;
+
+/// The run's expected waiting time (a lower bound in the common case).
+pub fn expected_wait(sc: &Scenario, plan: &Plan<'_>, cfg: &RunConfig) -> Duration {
+    let only =
+        |v: Verdict| !plan.expect.server.is_empty() && plan.expect.server.iter().all(|&s| s == v);
+    let hung = only(Verdict::Hung);
+    let times_out = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| plan.expect.steps.get(id))
+            .is_some_and(|m| !m.is_empty() && m.iter().all(|o| o == "timeout"))
+    };
+    let mut ms = 0u64;
+    let mut probe_step = false;
+    for (i, step) in sc.steps.iter().enumerate() {
+        let times = sc.times_of(i);
+        let each = match &step.op {
+            Op::Wait { ms } => *ms,
+            Op::Probe => {
+                probe_step = true;
+                if hung {
+                    plan.probe_limit.as_millis() as u64
+                } else {
+                    0
+                }
+            }
+            Op::Recv { timeout_ms, .. } | Op::WaitReadable { timeout_ms }
+                if times_out(&step.id) =>
+            {
+                *timeout_ms
+            }
+            Op::Send {
+                timeout_ms: Some(t),
+                ..
+            }
+            | Op::Connect {
+                timeout_ms: Some(t),
+                ..
+            } if times_out(&step.id) => *t,
+            _ => 0,
+        };
+        ms = ms.saturating_add(each.saturating_mul(times));
+    }
+    // A hung server without a probe step: the end-of-run probe waits it out.
+    if hung && !probe_step {
+        ms = ms.saturating_add(plan.probe_limit.as_millis() as u64);
+    }
+    if only(Verdict::Leaked) {
+        ms = ms.saturating_add(cfg.settle_timeout.as_millis() as u64);
+    }
+    Duration::from_millis(ms)
+}
+
+/// Step executions per slot: a run that asks for more computes rather than
+/// waits (a connect+abort storm keeps a core busy in the harness and in the
+/// server for its whole length), so it takes one slot per this many, at
+/// most half of them ([`slots`]).
+pub const EXECUTIONS_PER_SLOT: u64 = 500;
+
+/// How many of `jobs` slots a run of `sc` takes: 1 for a run that mostly
+/// waits, more for a storm, so a storm shares the CPUs with fewer runs
+/// whose timing it would otherwise disturb (a 300 ms idle timer that a
+/// starved harness misses).
+pub fn slots(sc: &Scenario, jobs: usize) -> u32 {
+    let most = u32::try_from((jobs / 2).max(1)).unwrap_or(u32::MAX);
+    let want = u32::try_from(sc.executions() / EXECUTIONS_PER_SLOT).unwrap_or(u32::MAX);
+    want.clamp(1, most)
+}
+
+/// `items`' indices, longest expected wait first; equal waits keep their
+/// order (a stable sort), so with no waits at all this is file order.
+pub fn longest_first(waits: &[Duration]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..waits.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(waits[i]));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Subject;
+    use netrepro_scenario::{ExpectKey, Impl};
+
+    fn scenario(text: &str) -> Scenario {
+        netrepro_scenario::parse_str(text, std::path::Path::new("t.toml")).unwrap()
+    }
+
+    const SEQ_HUNG: &str = r#"
+name = "t"
+summary = "s"
+actors = ["a", "b"]
+[target]
+proto = "tcp"
+[[steps]]
+actor = "a"
+op = "connect"
+[[steps]]
+actor = "b"
+op = "connect"
+[[steps]]
+id = "b-served"
+actor = "b"
+op = "recv"
+bytes = 1
+timeout_ms = 700
+[[steps]]
+op = "wait"
+ms = 40
+[expect.naive]
+server = "survived"
+steps = { b-served = ["ok"] }
+[expect.naive-seq]
+server = "hung"
+steps = { b-served = ["timeout"] }
+[expect.hardened]
+server = "leaked"
+steps = { b-served = ["ok", "timeout"] }
+"#;
+
+    #[test]
+    fn timeouts_that_are_expected_a_hung_probe_and_a_settle_window_count() {
+        let sc = scenario(SEQ_HUNG);
+        let mut cfg = RunConfig::new("netrepro".into());
+        cfg.platform = ExpectKey::Linux.platform();
+        let wait = |imp| {
+            let subject = Subject::Builtin(imp);
+            expected_wait(&sc, &Plan::new(&sc, &subject, &cfg), &cfg)
+        };
+        // Survived, b served: only the wait step.
+        assert_eq!(wait(Impl::Naive), Duration::from_millis(40));
+        // Hung: b's recv times out, then the end probe waits its limit.
+        assert_eq!(
+            wait(Impl::NaiveSeq),
+            Duration::from_millis(40 + 700) + cfg.probe_timeout
+        );
+        // "ok or timeout" is not a timeout for sure; a leak waits the settle window.
+        assert_eq!(
+            wait(Impl::Hardened),
+            Duration::from_millis(40) + cfg.settle_timeout
+        );
+    }
+
+    #[test]
+    fn longest_first_is_a_stable_permutation() {
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|&m| Duration::from_millis(m))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(longest_first(&ms(&[0, 5, 0, 9, 5])), vec![3, 1, 4, 0, 2]);
+        assert_eq!(longest_first(&ms(&[0, 0, 0])), vec![0, 1, 2]);
+        assert!(longest_first(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_storm_takes_more_slots_and_at_most_half_of_them() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scenarios/tcp");
+        let storm = netrepro_scenario::load_file(&dir.join("listen-overflow-storm.toml")).unwrap();
+        let quiet = scenario(SEQ_HUNG);
+        assert!(storm.executions() > 4 * EXECUTIONS_PER_SLOT);
+        assert_eq!(slots(&quiet, 32), 1);
+        assert_eq!(
+            u64::from(slots(&storm, 32)),
+            (storm.executions() / EXECUTIONS_PER_SLOT).min(16)
+        );
+        assert_eq!(slots(&storm, 4), 2);
+        assert_eq!(slots(&storm, 1), 1);
+    }
+}
