@@ -322,18 +322,46 @@ fn run(args: RunArgs) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let started = std::time::Instant::now();
+    let mut rep = report::host::new_report(report::host::now_rfc3339());
+    // The watchdog ends the run from outside the runtime if no run finishes
+    // within the longest run's own bound (`netrepro_runner::watchdog`).
+    let cells: Vec<(Scenario, runner::Subject)> = scenarios
+        .iter()
+        .flat_map(|sc| subjects.iter().map(move |s| (sc.clone(), s.clone())))
+        .collect();
+    let longest = cells
+        .iter()
+        .map(|(sc, _)| runner::watchdog::bound(&cfg, sc))
+        .max()
+        .unwrap_or_default();
+    let seen = crate::stalled::Seen::new(rep.clone());
+    let stalled_run = crate::stalled::Run {
+        cells,
+        cfg: cfg.clone(),
+        report_path: report_path.clone(),
+        extra: extra.clone(),
+        started,
+    };
+    let dog = match crate::stalled::watchdog(seen.clone(), stalled_run) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     let mut json_report = crate::outputs::JsonReport::new(report_path);
     let quiet = args.quiet;
     rt.block_on(async move {
-        let started = std::time::Instant::now();
-        let mut rep = report::host::new_report(report::host::now_rfc3339());
         netrepro_sys::outln!("{}", report::host::header_line(&rep.tool, &rep.host));
         // A report exists from the start: an interrupted run still leaves one.
         if !json_report.write(&rep) {
             return EXIT_REPORT;
         }
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
-        let mut results = netrepro_runner::jobs::run_all(scenarios, subjects, cfg, jobs);
+        let (finished, taken) = (dog.beat(), dog.beat());
+        dog.expect_within(longest);
+        let mut results =
+            netrepro_runner::jobs::run_all(scenarios, subjects, cfg, jobs, move || {
+                finished.progress()
+            });
         // Refused input (a target announcing a non-loopback address) is
         // the same for every scenario: said once, and the run exits 2.
         let mut input_error = false;
@@ -358,10 +386,13 @@ fn run(args: RunArgs) -> u8 {
             // saw, and before the line is printed: other runs are already
             // going, so an interrupt may come at any moment.
             json_report.write(&rep);
+            seen.update(&rep);
+            taken.progress();
             if let Some(r) = rep.results.last() {
                 progress.finish_one(r);
             }
         }
+        drop(dog);
         rep.complete = true;
         rep.duration_ms = started.elapsed().as_millis() as u64;
         json_report.write(&rep);

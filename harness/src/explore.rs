@@ -14,6 +14,7 @@
 
 use crate::external_args::ExternalArgs;
 use netrepro_report::ResultRecord;
+use netrepro_runner::watchdog::{self, Watchdog};
 use netrepro_runner::{self as runner, RunConfig, Subject};
 use netrepro_scenario::generate as gen;
 use netrepro_scenario::{
@@ -148,9 +149,27 @@ pub struct Search {
     pub time_limit: Duration,
 }
 
-/// Run the search on the current thread (`rt` drives each case).
+/// One run of `sc` driven to its end on `rt`, awaited by the watchdog
+/// (`netrepro_runner::watchdog`) if there is one.
+fn run_case(
+    rt: &tokio::runtime::Runtime,
+    dog: Option<&Watchdog>,
+    sc: &Scenario,
+    subject: &Subject,
+    cfg: &RunConfig,
+) -> ResultRecord {
+    let work = || rt.block_on(runner::run_subject(sc, subject, cfg));
+    match dog {
+        Some(d) => d.watch(watchdog::bound(cfg, sc), work),
+        None => work(),
+    }
+}
+
+/// Run the search on the current thread (`rt` drives each case, under
+/// `dog` if given).
 pub fn search(
     rt: &tokio::runtime::Runtime,
+    dog: Option<&Watchdog>,
     s: &Search,
     cfg: &RunConfig,
 ) -> Result<Outcome, ExploreError> {
@@ -188,7 +207,7 @@ pub fn search(
         let sc = round_trip(&gen::scenario_for(steps.clone(), &s.target, &name))
             .map_err(|e| TestCaseError::reject(format!("generated scenario is invalid: {e}")))?;
         *runs.borrow_mut() += 1;
-        let rec = rt.block_on(runner::run_subject(&sc, &s.subject, cfg));
+        let rec = run_case(rt, dog, &sc, &s.subject, cfg);
         if let Some(e) = &rec.setup_error {
             setup_error.borrow_mut().get_or_insert_with(|| e.clone());
             return Ok(());
@@ -263,9 +282,10 @@ pub fn with_observed(
 }
 
 /// `netrepro explore`: exit 0 nothing found, 1 failure found and written,
-/// 2 usage or setup error.
+/// 2 usage or setup error, 5 the harness's runtime stalled (the watchdog
+/// killed every server; nothing is written).
 pub fn main(args: ExploreArgs) -> u8 {
-    use crate::exit::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
+    use crate::exit::{EXIT_FAILED, EXIT_HARNESS, EXIT_INPUT, EXIT_OK};
     let (proto, mode) = (args.proto, args.mode);
     if mode == Mode::Forward && proto == Proto::Udp {
         netrepro_sys::errln!("error: --mode forward requires --proto tcp");
@@ -326,9 +346,22 @@ pub fn main(args: ExploreArgs) -> u8 {
         max_shrink_iters: args.max_shrink_iters,
         time_limit: args.time_limit,
     };
+    let dog = match Watchdog::start(|stalled_for| {
+        netrepro_sys::errln!(
+            "\nerror: {}; nothing was written",
+            watchdog::reason(stalled_for)
+        );
+        EXIT_HARNESS
+    }) {
+        Ok(d) => d,
+        Err(e) => {
+            netrepro_sys::errln!("error: cannot start the watchdog thread: {e}");
+            return EXIT_INPUT;
+        }
+    };
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let started = Instant::now();
-    let outcome = match search(&rt, &search_cfg, &cfg) {
+    let outcome = match search(&rt, Some(&dog), &search_cfg, &cfg) {
         Ok(o) => o,
         Err(e) => {
             netrepro_sys::errln!("error: {e}");
@@ -402,7 +435,7 @@ pub fn main(args: ExploreArgs) -> u8 {
     netrepro_sys::outln!("written: {}", args.out.display());
     // Confirm that the file, as written, reproduces.
     let confirm = match scenario::load_file(&args.out) {
-        Ok(sc) => rt.block_on(runner::run_subject(&sc, &search_cfg.subject, &cfg)),
+        Ok(sc) => run_case(&rt, Some(&dog), &sc, &search_cfg.subject, &cfg),
         Err(e) => {
             netrepro_sys::errln!("error: the written file does not load: {e}");
             return EXIT_INPUT;
@@ -456,7 +489,9 @@ mod tests {
             time_limit: Duration::from_secs(30),
         };
         let cfg = RunConfig::new(PathBuf::from("/nonexistent/netrepro-no-such-binary"));
-        let err = search(&rt, &search_cfg, &cfg).err().expect("setup error");
+        let err = search(&rt, None, &search_cfg, &cfg)
+            .err()
+            .expect("setup error");
         assert!(matches!(err, ExploreError::Setup(_)), "{err:?}");
     }
 }

@@ -14,3 +14,4 @@ pub mod external_args;
 pub mod outputs;
 pub mod report_command;
 pub mod runtime;
+pub mod stalled;

@@ -23,8 +23,9 @@ pub struct Report {
     pub started_at: String,
     /// Wall time of the whole run so far, in milliseconds.
     pub duration_ms: u64,
-    /// False while the run is still going or if it was interrupted: the
-    /// results are what was seen so far.
+    /// False while the run is still going, if it was interrupted, or if the
+    /// watchdog ended a stalled run (every run without a result is then a
+    /// status-`error` result): the results are what was seen so far.
     pub complete: bool,
     /// One record per scenario x implementation, in run order.
     pub results: Vec<ResultRecord>,

@@ -27,6 +27,11 @@ pub fn limit(cfg: &RunConfig, scenario_timeout_ms: u64, probe_limit: Duration) -
     stages * 2 + MARGIN
 }
 
+/// [`limit`] for a run of `sc`.
+pub fn for_scenario(cfg: &RunConfig, sc: &netrepro_scenario::Scenario) -> Duration {
+    limit(cfg, sc.timeout_ms, crate::plan::probe_limit(sc, cfg))
+}
+
 /// The harness error recorded when the backstop fires.
 pub fn reason(limit: Duration) -> String {
     format!(

@@ -65,12 +65,15 @@ pub fn widest(scenarios: &[Scenario]) -> u64 {
 
 /// Start every (scenario, subject) pair, at most `jobs` at a time, and return
 /// a channel that yields their results in scenario order, then subject order.
-/// Must be called inside a tokio runtime.
+/// `finished` is called as each run ends, in whatever order (the
+/// watchdog's heartbeat, `watchdog::Beat`). Must be called inside a tokio
+/// runtime.
 pub fn run_all(
     scenarios: Vec<Scenario>,
     subjects: Vec<Subject>,
     cfg: RunConfig,
     jobs: usize,
+    finished: impl Fn() + Send + Sync + 'static,
 ) -> mpsc::Receiver<ResultRecord> {
     let cfg = Arc::new(cfg);
     let pairs: Vec<(Arc<Scenario>, Subject)> = scenarios
@@ -94,9 +97,14 @@ pub fn run_all(
         .iter()
         .map(|(sc, _)| estimate::slots(sc, jobs))
         .collect();
+    let finished = Arc::new(finished);
     in_order(pairs, &start, &slots, jobs, move |(sc, subject)| {
-        let cfg = cfg.clone();
-        async move { run_subject(&sc, &subject, &cfg).await }
+        let (cfg, finished) = (cfg.clone(), finished.clone());
+        async move {
+            let r = run_subject(&sc, &subject, &cfg).await;
+            finished();
+            r
+        }
     })
 }
 

@@ -4,7 +4,8 @@
 //! ([`end_probe`], [`probe`]), wait for its resources ([`settle`], [`busy`]),
 //! decide the verdict ([`decide`]), check it against the scenario's
 //! expectation ([`expect`]) and fill in the result ([`record`]). [`run`]
-//! ties these together; [`jobs`] runs many of them.
+//! ties these together; [`jobs`] runs many of them; [`watchdog`] bounds
+//! them from outside the async runtime.
 
 pub mod backstop;
 pub mod busy;
@@ -31,8 +32,10 @@ mod quiesce;
 pub mod record;
 pub mod run;
 pub mod settle;
+mod stall_hook;
 pub mod start;
 pub mod subject;
+pub mod watchdog;
 
 pub use config::RunConfig;
 pub use external::{ExternalKind, ExternalTarget};

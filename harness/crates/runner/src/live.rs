@@ -38,6 +38,13 @@ impl Live {
             Live::Attached(_) => None,
         }
     }
+    /// The server's pid; `None` for `--target-addr`.
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            Live::Process(t) => Some(t.pid()),
+            Live::Attached(_) => None,
+        }
+    }
     pub fn addr(&self) -> SocketAddr {
         match self {
             Live::Process(t) => t.addr(),

@@ -64,8 +64,13 @@ impl<'a> Plan<'a> {
             expect,
             ext,
             probe: ext.map(|x| x.probe.clone()).unwrap_or_default(),
-            probe_limit: cfg.probe_timeout
-                + Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0)),
+            probe_limit: probe_limit(sc, cfg),
         }
     }
+}
+
+/// How long a probe of `sc`'s server may wait: the runner's bound plus the
+/// scenario's reply delay.
+pub fn probe_limit(sc: &Scenario, cfg: &RunConfig) -> Duration {
+    cfg.probe_timeout + Duration::from_millis(sc.target.options.reply_delay_ms.unwrap_or(0))
 }

@@ -102,6 +102,20 @@ pub fn backstop_fired(
     finish(rec, started)
 }
 
+/// The record of a run that did not finish because the watchdog ended the
+/// whole run (`watchdog`): the harness's error `reason`, nothing about the
+/// server.
+pub fn not_finished(
+    sc: &Scenario,
+    subject: &crate::plan::Subject,
+    cfg: &crate::RunConfig,
+    reason: String,
+) -> ResultRecord {
+    let mut rec = new(sc, &Plan::new(sc, subject, cfg));
+    harness_error::mark(&mut rec, reason);
+    rec
+}
+
 /// The record of a run that ran to its end, with its diff against
 /// `expect` filled in: a harness error if the harness could not set the run
 /// up as written (`harness_why`, e.g. a socket option the OS refused) or its

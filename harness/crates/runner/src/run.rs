@@ -79,6 +79,7 @@ async fn run_here(
         Ok(s) => s,
         Err(e) => return record::not_started(rec, e, started),
     };
+    crate::stall_hook::maybe_stall(&sc.name, target.pid());
 
     // The client actors run the steps. `pause` steps freeze the target's
     // tree; `Session::run` never returns with it frozen, so the probe and

@@ -51,9 +51,18 @@ pub fn watch(rt: &tokio::runtime::Runtime) {
     }
 }
 
-fn stop(code: u8) -> ! {
+/// End the run from any thread, as an interrupt does: close the report
+/// gate (a write in progress finishes first; [`unless_interrupted`] starts
+/// none after this), then kill every target with its whole tree and wait
+/// (bounded) until they are gone. What is written after this is the
+/// caller's (the watchdog's last report). Blocks for at most a few seconds.
+pub fn end_run() {
     *INTERRUPTED.lock().unwrap_or_else(|e| e.into_inner()) = true;
     crate::process::group::kill_all();
+}
+
+fn stop(code: u8) -> ! {
+    end_run();
     crate::errln!("\ninterrupted: servers killed; partial report kept");
     std::process::exit(code as i32)
 }

@@ -244,8 +244,9 @@ fn registry() -> MutexGuard<'static, Option<HashMap<u32, KillRef>>> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// How long a supervisor may take to sweep its tree after SIGTERM.
-const SWEEP_WAIT: Duration = Duration::from_secs(5);
+/// How long a supervisor may take to sweep its tree after SIGTERM (also
+/// the longest a dropped [`Group`] waits for it).
+pub const SWEEP_WAIT: Duration = Duration::from_secs(5);
 
 fn kill_ref(k: KillRef) {
     match k {

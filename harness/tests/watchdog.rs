@@ -1,0 +1,259 @@
+//! The watchdog (`netrepro_runner::watchdog`): a run whose async runtime
+//! stalls still ends, bounded, with a report. The test-only hook
+//! `NETREPRO_TEST_ONLY_STALL_RUNTIME` blocks every worker thread of the
+//! runtime once the named scenario's server is up (and prints that
+//! server's pid); the watchdog's bound is shortened with
+//! `NETREPRO_TEST_ONLY_WATCHDOG_MS`. Checked: the process exits with the
+//! harness-error code within the bound plus the servers' sweep, the report
+//! is there, incomplete, with the result that came before the stall and
+//! the stalled run as the harness's error, and the stalled run's server is
+//! gone. `explore` gets the same end.
+
+use netrepro_report::{json, Status};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The shortened bound: longer than the first scenario takes on a loaded
+/// machine (it must finish before the stall for its result to be there).
+const BOUND: Duration = Duration::from_secs(8);
+
+/// What the watchdog may take after its bound: killing the servers waits
+/// up to `SWEEP_WAIT` for their supervisors, plus slack for a loaded
+/// machine (and Wine) to write the report and exit.
+fn exit_limit() -> Duration {
+    BOUND + netrepro_sys::process::group::SWEEP_WAIT + Duration::from_secs(10)
+}
+
+const FIRST: &str = r#"
+name = "watchdog-first"
+summary = "a quick run whose result comes before the stall"
+actors = ["c"]
+[target]
+proto = "tcp"
+[[steps]]
+actor = "c"
+op = "connect"
+[[steps]]
+actor = "c"
+op = "close"
+[expect.naive]
+server = "survived"
+[expect.hardened]
+server = "survived"
+"#;
+
+const STALLED: &str = r#"
+name = "watchdog-stalled"
+summary = "the run the test hook stalls"
+actors = ["c"]
+[target]
+proto = "tcp"
+[[steps]]
+actor = "c"
+op = "connect"
+[expect.naive]
+server = "survived"
+[expect.hardened]
+server = "survived"
+"#;
+
+/// Whether the process `pid` still runs (a zombie does not).
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z') | Some('X') | None)
+}
+
+/// Whether the process `pid` still runs: it can be opened and has not
+/// signalled its exit.
+#[cfg(windows)]
+fn alive(pid: u32) -> bool {
+    use windows_sys::Win32::Foundation::{CloseHandle, WAIT_TIMEOUT};
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE,
+    };
+    // SAFETY: a handle this function opens and closes.
+    unsafe {
+        let h = OpenProcess(PROCESS_SYNCHRONIZE, 0, pid);
+        if h.is_null() {
+            return false;
+        }
+        let running = WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+        CloseHandle(h);
+        running
+    }
+}
+
+/// Other Unix: `kill(pid, 0)` (a zombie would count as alive: stricter).
+#[cfg(all(unix, not(target_os = "linux")))]
+fn alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+/// What a stalled command did: its exit code, how long after the hook's
+/// line it exited, the stalled server's pid, and its stderr.
+struct Ended {
+    code: Option<i32>,
+    after_stall: Duration,
+    server_pid: u32,
+    stderr: String,
+}
+
+/// Run netrepro with `args` and the stall hook on `scenario`; every wait is
+/// bounded and a netrepro that does not end in time is killed and fails
+/// the test.
+fn run_stalled(dir: &Path, scenario: &str, args: &[&str]) -> Ended {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netrepro"))
+        .args(args)
+        .current_dir(dir)
+        .env("NETREPRO_TEST_ONLY_STALL_RUNTIME", scenario)
+        .env(
+            "NETREPRO_TEST_ONLY_WATCHDOG_MS",
+            BOUND.as_millis().to_string(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netrepro");
+    let (tx, rx) = mpsc::channel::<Option<String>>();
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(Some(line)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(None); // EOF: netrepro is gone
+    });
+    let mut text = String::new();
+    let mut server_pid = None;
+    let mut stalled_at = None;
+    // Until EOF on stderr, at most: the first scenario (< BOUND), the
+    // stall (BOUND) and the exit.
+    let deadline = Instant::now() + BOUND + exit_limit();
+    let eof = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Some(line)) => {
+                if let Some(pid) = line
+                    .strip_prefix("test hook (NETREPRO_TEST_ONLY_STALL_RUNTIME)")
+                    .and_then(|rest| rest.rsplit_once("server pid "))
+                    .and_then(|(_, pid)| pid.trim().parse::<u32>().ok())
+                {
+                    server_pid = Some(pid);
+                    stalled_at = Some(Instant::now());
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            Ok(None) => break true,
+            Err(_) => break false,
+        }
+    };
+    if !eof {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("netrepro did not end within {deadline:?} of its start; stderr:\n{text}");
+    }
+    // stderr closed: the process has exited (or is exiting).
+    let status = child.wait().expect("wait for netrepro");
+    let stalled_at = stalled_at.unwrap_or_else(|| panic!("the hook never ran; stderr:\n{text}"));
+    Ended {
+        code: status.code(),
+        after_stall: stalled_at.elapsed(),
+        server_pid: server_pid.expect("the hook names the server pid"),
+        stderr: text,
+    }
+}
+
+#[test]
+fn a_stalled_runtime_ends_the_run_with_an_incomplete_report_and_no_server_left() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-first.toml"), FIRST).unwrap();
+    std::fs::write(dir.path().join("b-stalled.toml"), STALLED).unwrap();
+    let ended = run_stalled(
+        dir.path(),
+        "watchdog-stalled",
+        &[
+            "run",
+            "--impl",
+            "hardened",
+            "--jobs",
+            "1",
+            "--report",
+            "r.json",
+            "a-first.toml",
+            "b-stalled.toml",
+        ],
+    );
+    let text = &ended.stderr;
+    assert_eq!(ended.code, Some(5), "harness-error exit; stderr:\n{text}");
+    assert!(
+        ended.after_stall <= exit_limit(),
+        "exited {:?} after the stall (bound {BOUND:?}); stderr:\n{text}",
+        ended.after_stall
+    );
+    assert!(
+        text.contains("error: the harness's runtime stalled"),
+        "{text}"
+    );
+    assert!(
+        !alive(ended.server_pid),
+        "the stalled run's server {} outlived the run",
+        ended.server_pid
+    );
+
+    let rep = json::read(&dir.path().join("r.json")).expect("the report was written");
+    assert!(!rep.complete, "a stalled run's report is incomplete");
+    let got: Vec<(&str, Status)> = rep
+        .results
+        .iter()
+        .map(|r| (r.scenario.name.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("watchdog-first", Status::Passed),
+            ("watchdog-stalled", Status::Error)
+        ]
+    );
+    let stalled = &rep.results[1];
+    assert_eq!(stalled.verdict, None, "no verdict about the server");
+    let why = stalled.harness_error.as_deref().expect("harness error");
+    assert!(why.contains("stalled"), "{why}");
+    assert_eq!(rep.results[0].harness_error, None);
+    assert_eq!((rep.summary.passed, rep.summary.errors), (1, 1));
+}
+
+#[test]
+fn a_stalled_explore_ends_with_the_harness_error_and_no_server_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let ended = run_stalled(
+        dir.path(),
+        // The name explore gives its generated scenarios for this seed.
+        "explored-tcp-echo-seed-0",
+        &[
+            "explore", "--proto", "tcp", "--impl", "hardened", "--cases", "2", "--out", "x.toml",
+        ],
+    );
+    let text = &ended.stderr;
+    assert_eq!(ended.code, Some(5), "harness-error exit; stderr:\n{text}");
+    assert!(ended.after_stall <= exit_limit(), "{:?}", ended.after_stall);
+    assert!(
+        text.contains("error: the harness's runtime stalled"),
+        "{text}"
+    );
+    assert!(!alive(ended.server_pid), "server {}", ended.server_pid);
+    assert!(!dir.path().join("x.toml").exists(), "nothing is written");
+}
