@@ -7,7 +7,8 @@
 //! harness-error code within the bound plus the servers' sweep, the report
 //! is there, incomplete, with the result that came before the stall and
 //! the stalled run as the harness's error, and the stalled run's server is
-//! gone. `explore` gets the same end.
+//! gone. `explore` and a case of the testing API (`netrepro-testing`, in
+//! a test process of its own: this binary run again) get the same end.
 
 use netrepro_report::{json, Status};
 use std::io::{BufRead, BufReader};
@@ -108,13 +109,18 @@ struct Ended {
     stderr: String,
 }
 
-/// Run netrepro with `args` and the stall hook on `scenario`; every wait is
-/// bounded and a netrepro that does not end in time is killed and fails
-/// the test.
+/// Run netrepro with `args` and the stall hook on `scenario` (see
+/// [`run_stalled_command`]).
 fn run_stalled(dir: &Path, scenario: &str, args: &[&str]) -> Ended {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netrepro"))
-        .args(args)
-        .current_dir(dir)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_netrepro"));
+    cmd.args(args).current_dir(dir);
+    run_stalled_command(cmd, scenario)
+}
+
+/// Run `cmd` with the stall hook on `scenario`; every wait is bounded and
+/// a process that does not end in time is killed and fails the test.
+fn run_stalled_command(mut cmd: Command, scenario: &str) -> Ended {
+    let mut child = cmd
         .env("NETREPRO_TEST_ONLY_STALL_RUNTIME", scenario)
         .env(
             "NETREPRO_TEST_ONLY_WATCHDOG_MS",
@@ -137,6 +143,7 @@ fn run_stalled(dir: &Path, scenario: &str, args: &[&str]) -> Ended {
         let _ = tx.send(None); // EOF: netrepro is gone
     });
     let mut text = String::new();
+    // The process's own stdout is not read: null (libtest prints there).
     let mut server_pid = None;
     let mut stalled_at = None;
     // Until EOF on stderr, at most: the first scenario (< BOUND), the
@@ -256,4 +263,51 @@ fn a_stalled_explore_ends_with_the_harness_error_and_no_server_left() {
     );
     assert!(!alive(ended.server_pid), "server {}", ended.server_pid);
     assert!(!dir.path().join("x.toml").exists(), "nothing is written");
+}
+
+/// The testing API's case: `tcp/rst-mid-request` against the built-in
+/// hardened server, started as the user's own program would be.
+fn api_case() -> netrepro_testing::Case {
+    let server = netrepro_testing::Target::program(env!("CARGO_BIN_EXE_netrepro")).args([
+        "serve", "--impl", "hardened", "--proto", "tcp", "--port", "{port}",
+    ]);
+    let mut cases = netrepro_testing::Suite::new()
+        .catalog_only(["tcp/rst-mid-request"])
+        .target("hardened", server)
+        .cases()
+        .expect("a valid suite");
+    assert_eq!(cases.len(), 1);
+    cases.remove(0)
+}
+
+/// Run as is, the case passes; the next test runs this same test again in
+/// a process of its own with its runtime stalled.
+#[test]
+fn a_testing_api_case_passes() {
+    let passed = api_case().run().unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(passed.verdict, Some(netrepro_testing::Verdict::Survived));
+}
+
+#[test]
+fn a_stalled_testing_api_case_ends_its_test_process_and_no_server_is_left() {
+    let mut cmd = Command::new(std::env::current_exe().expect("this test binary"));
+    cmd.args([
+        "--exact",
+        "a_testing_api_case_passes",
+        "--test-threads",
+        "1",
+    ]);
+    let ended = run_stalled_command(cmd, "tcp-rst-mid-request");
+    let text = &ended.stderr;
+    assert_eq!(
+        ended.code,
+        Some(101),
+        "a failed test process; stderr:\n{text}"
+    );
+    assert!(ended.after_stall <= exit_limit(), "{:?}", ended.after_stall);
+    assert!(
+        text.contains("FAIL tcp/rst-mid-request::hardened: the harness's runtime stalled"),
+        "{text}"
+    );
+    assert!(!alive(ended.server_pid), "server {}", ended.server_pid);
 }

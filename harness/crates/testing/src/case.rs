@@ -4,6 +4,7 @@
 //! diff.
 
 use netrepro_report::{ResultRecord, Status};
+use netrepro_runner::watchdog::{self, Watchdog};
 use netrepro_runner::{run_subject, RunConfig, Subject};
 use netrepro_scenario::{Scenario, Verdict};
 use netrepro_sys::escape::terminal;
@@ -61,6 +62,13 @@ impl Case {
 
     /// Run the scenario against the target on a runtime of its own and
     /// check the verdict against the expectation.
+    ///
+    /// Should that runtime stall (no timer can fire, so not even the run's
+    /// own backstop), a watchdog thread outside it kills every server this
+    /// process started, prints the failure and ends the whole test process
+    /// with status 101 (a failed Rust test binary's) once the run's
+    /// backstop plus 5 s have passed: a stuck harness never hangs your
+    /// test run.
     pub fn run(&self) -> Result<Passed, Failure> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -70,10 +78,31 @@ impl Case {
                 diff: Vec::new(),
                 text: format!("{}: cannot start a tokio runtime: {e}", self.name),
             })?;
-        let rec = rt.block_on(run_subject(&self.scenario, &self.subject, &self.config));
+        let name = self.name.clone();
+        let dog = Watchdog::start(move |stalled_for| {
+            netrepro_sys::errln!(
+                "FAIL {}: {}; ending the test process",
+                terminal(&name),
+                watchdog::reason(stalled_for)
+            );
+            STALLED_EXIT
+        })
+        .map_err(|e| Failure {
+            verdict: None,
+            diff: Vec::new(),
+            text: format!("{}: cannot start the watchdog thread: {e}", self.name),
+        })?;
+        let bound = watchdog::bound(&self.config, &self.scenario);
+        let rec = dog.watch(bound, || {
+            rt.block_on(run_subject(&self.scenario, &self.subject, &self.config))
+        });
         judge(&self.name, rec)
     }
 }
+
+/// The exit status of a test process whose harness stalled: what libtest
+/// and libtest-mimic exit with when a test failed.
+const STALLED_EXIT: u8 = 101;
 
 /// Pass or fail, from the record. Unverified cannot happen (every case has
 /// an expectation) but is a failure if it does: a test must be able to fail.

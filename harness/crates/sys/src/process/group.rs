@@ -271,18 +271,24 @@ fn supervisor_of(k: KillRef) -> Option<u32> {
 }
 
 /// Kill every registered target and wait (bounded) until every supervisor
-/// has swept its tree and exited; used when the harness is interrupted
-/// (SIGINT / SIGTERM / SIGHUP / Ctrl-C), right before it exits.
+/// has swept its tree and exited, and every unsupervised target (whose
+/// group was SIGKILLed: the signal is delivered, the exit follows a moment
+/// later) has exited; used when the harness is interrupted (SIGINT /
+/// SIGTERM / SIGHUP / Ctrl-C) or its watchdog ends a stalled run, right
+/// before it exits.
 pub fn kill_all() {
-    let refs: Vec<KillRef> = registry()
+    let refs: Vec<(u32, KillRef)> = registry()
         .as_ref()
-        .map(|m| m.values().copied().collect())
+        .map(|m| m.iter().map(|(&pid, &k)| (pid, k)).collect())
         .unwrap_or_default();
-    for &k in &refs {
+    for &(_, k) in &refs {
         kill_ref(k);
     }
-    let supervisors: Vec<u32> = refs.into_iter().filter_map(supervisor_of).collect();
-    procctl::wait_exited(&supervisors, SWEEP_WAIT);
+    let gone: Vec<u32> = refs
+        .into_iter()
+        .map(|(pid, k)| supervisor_of(k).unwrap_or(pid))
+        .collect();
+    procctl::wait_exited(&gone, SWEEP_WAIT);
 }
 
 /// Live pids in the registry (for tests and diagnostics).
