@@ -37,6 +37,10 @@ pub mod tcp_table;
 #[path = "resources/linux.rs"]
 mod os;
 
+#[cfg(target_os = "linux")]
+#[path = "resources/sock_diag.rs"]
+mod sock_diag;
+
 #[cfg(target_os = "macos")]
 #[path = "resources/macos.rs"]
 mod os;
