@@ -78,7 +78,8 @@ async fn tool(program: &Path, args: &[&str], stdin: Option<&str>) -> Result<(), 
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let run = async {
-        let mut child = cmd.spawn().map_err(|e| format!("cannot run {what}: {e}"))?;
+        let mut child = netrepro_sys::process::inherit::spawning(|| cmd.spawn())
+            .map_err(|e| format!("cannot run {what}: {e}"))?;
         if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
             pipe.write_all(text.as_bytes())
                 .await

@@ -41,6 +41,7 @@ fn os_range() -> Option<Range<u32>> {
 }
 
 /// `"32768\t60999\n"` -> `32768..61000`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // tested everywhere
 fn parse_linux(text: &str) -> Option<Range<u32>> {
     let mut it = text.split_whitespace().map(|w| w.parse::<u32>().ok());
     let (first, last) = (it.next()??, it.next()??);

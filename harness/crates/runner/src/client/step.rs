@@ -10,6 +10,7 @@ use super::sockopts::{self, ActorOpts};
 use super::{tcp, udp};
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{ActorKind, Op, Proto, Step};
+use netrepro_sys::process::inherit;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -179,9 +180,14 @@ pub(super) async fn exec_slot(
             Sock::Tcp(s) => tcp::shutdown(s, *how),
             _ => no_socket(&step.actor),
         },
+        // Closes wait for other runs' spawns between fork and exec, which
+        // would otherwise keep the socket open (netrepro_sys::process::inherit).
         (Op::Close, _, _) => match std::mem::replace(slot, Sock::None) {
             Sock::None => no_socket(&step.actor),
-            _ => StepOutcome::Ok { bytes: 0 },
+            sock => {
+                inherit::close(sock);
+                StepOutcome::Ok { bytes: 0 }
+            }
         },
         (Op::Abort, _, _) => match std::mem::replace(slot, Sock::None) {
             Sock::Tcp(s) => tcp::abort(s),

@@ -123,7 +123,8 @@ pub fn abort(stream: TcpStream) -> StepOutcome {
         Ok(()) => StepOutcome::Ok { bytes: 0 },
         Err(e) => StepOutcome::os_error(0, &e),
     };
-    drop(stream);
+    // The RST goes out now, not when another run's spawn execs.
+    netrepro_sys::process::inherit::close(stream);
     outcome
 }
 

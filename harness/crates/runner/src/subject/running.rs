@@ -63,7 +63,7 @@ impl RunningTarget {
         };
         let prepared = process::build_command(cmd).map_err(spawn_err)?;
         let mut command = prepared.command;
-        let spawned = command.spawn();
+        let spawned = netrepro_sys::process::inherit::spawning(|| command.spawn());
         // Closes our copy of the handshake pipe's write end (held by the
         // pre_exec closure): EOF if the supervisor dies before reporting.
         drop(command);

@@ -7,9 +7,11 @@
 //! Linux), `tree` (freeze-walk-kill of a process tree), `procctl` (+ per-OS
 //! files: list descendants, signals, subreaper), `pause` (a scenario's pause
 //! / resume of the tree), `resources` (+ per-OS files: fd and CLOSE_WAIT
-//! sampling), `sample` (what a sample holds), `job` (Windows Job object).
+//! sampling), `sample` (what a sample holds), `job` (Windows Job object),
+//! `inherit` (closes that wait for spawns between fork and exec).
 
 pub mod group;
+pub mod inherit;
 #[cfg(windows)]
 mod job;
 pub mod pause;

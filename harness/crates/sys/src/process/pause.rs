@@ -16,6 +16,8 @@ use std::collections::BTreeSet;
 const MAX_TREE: usize = 4096;
 /// Most walk rounds per pause.
 const MAX_ROUNDS: usize = 64;
+/// How long a pause waits for the tree to be stopped, not just signalled.
+pub const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Suspends and resumes one target's tree. Holds pids, not the process:
 /// it must not outlive the `RunningTarget` it came from (the runner drops
@@ -28,6 +30,7 @@ pub struct Pauser {
     /// Pids frozen by the current pause (empty when running).
     frozen: BTreeSet<u32>,
     paused: bool,
+    not_stopped: bool,
 }
 
 impl Pauser {
@@ -37,6 +40,7 @@ impl Pauser {
             job,
             frozen: BTreeSet::new(),
             paused: false,
+            not_stopped: false,
         }
     }
 
@@ -51,6 +55,7 @@ impl Pauser {
             return self.frozen.len();
         }
         self.paused = true;
+        self.not_stopped = false;
         procctl::suspend(self.root);
         self.frozen.insert(self.root);
         for _ in 0..MAX_ROUNDS {
@@ -67,7 +72,18 @@ impl Pauser {
             }
             self.frozen.extend(new);
         }
+        // Frozen means stopped, not signalled (see `procctl::wait_stopped`).
+        let pids: Vec<u32> = self.frozen.iter().copied().collect();
+        if !procctl::wait_stopped(&pids, STOP_WAIT) {
+            self.not_stopped = true;
+        }
         self.frozen.len()
+    }
+
+    /// The last pause signalled the tree but not every thread had stopped
+    /// within [`STOP_WAIT`] (Linux; elsewhere never set).
+    pub fn not_stopped(&self) -> bool {
+        self.not_stopped
     }
 
     /// Let the tree run again; returns how many processes were resumed.
@@ -110,5 +126,49 @@ impl Pauser {
 impl Drop for Pauser {
     fn drop(&mut self) {
         self.resume();
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A pause returns once every thread is stopped, not only signalled:
+    /// four spinning threads are all in state T when it returns, and run
+    /// again after resume.
+    #[test]
+    fn a_pause_returns_with_every_thread_stopped() {
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import threading\n\
+                 def spin():\n    while True: pass\n\
+                 [threading.Thread(target=spin, daemon=True).start() for _ in range(4)]\n\
+                 spin()",
+            ])
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Up: five threads (bounded look).
+        let up = (0..2000).any(|_| {
+            std::thread::sleep(Duration::from_millis(1));
+            std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count()) >= 5
+        });
+        let mut results = Vec::new();
+        for _ in 0..5 {
+            let mut p = Pauser::new(pid, None);
+            p.pause();
+            // Checked at once, with no time given.
+            results.push((
+                !p.not_stopped(),
+                procctl::wait_stopped(&[pid], Duration::ZERO),
+            ));
+            p.resume();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(up, "the spinning threads never started");
+        assert!(results.iter().all(|&(a, b)| a && b), "{results:?}");
     }
 }

@@ -27,7 +27,7 @@ mod suspend_nt;
 #[allow(unused_imports)] // not every OS uses every function
 pub use os::{
     become_subreaper, descendants, kill, kill_group, resume, stop, suspend, terminate, wait_exited,
-    SUPERVISOR_AVAILABLE,
+    wait_stopped, SUPERVISOR_AVAILABLE,
 };
 
 /// Breadth-first walk from `root` through `children`, root excluded, each pid

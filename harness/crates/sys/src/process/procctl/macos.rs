@@ -46,3 +46,9 @@ pub fn descendants(root: u32, max: usize) -> Vec<u32> {
 pub fn wait_exited(_pids: &[u32], _timeout: Duration) -> bool {
     true
 }
+
+/// macOS: not checked (no /proc; SIGSTOP is sent, its completion not
+/// awaited); true.
+pub fn wait_stopped(_pids: &[u32], _timeout: Duration) -> bool {
+    true
+}

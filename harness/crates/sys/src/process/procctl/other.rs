@@ -43,3 +43,9 @@ pub fn resume(pid: u32) {
 pub fn wait_exited(_pids: &[u32], _timeout: Duration) -> bool {
     true
 }
+
+/// Windows: NtSuspendProcess returns once the threads are suspended;
+/// elsewhere nothing is paused. True.
+pub fn wait_stopped(_pids: &[u32], _timeout: Duration) -> bool {
+    true
+}
