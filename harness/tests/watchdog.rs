@@ -28,50 +28,10 @@ fn exit_limit() -> Duration {
     BOUND + netrepro_sys::process::group::SWEEP_WAIT + Duration::from_secs(10)
 }
 
-const FIRST: &str = r#"
-name = "watchdog-first"
-summary = "a quick run whose result comes before the stall"
-actors = ["c"]
-[target]
-proto = "tcp"
-[[steps]]
-actor = "c"
-op = "connect"
-[[steps]]
-actor = "c"
-op = "close"
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
+mod common;
 
-const STALLED: &str = r#"
-name = "watchdog-stalled"
-summary = "the run the test hook stalls"
-actors = ["c"]
-[target]
-proto = "tcp"
-[[steps]]
-actor = "c"
-op = "connect"
-[expect.naive]
-server = "survived"
-[expect.hardened]
-server = "survived"
-"#;
-
-/// Whether the process `pid` still runs (a zombie does not).
 #[cfg(target_os = "linux")]
-fn alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    !matches!(state, Some('Z') | Some('X') | None)
-}
+use common::procs::is_alive as alive;
 
 /// Whether the process `pid` still runs: it can be opened and has not
 /// signalled its exit.
@@ -187,8 +147,10 @@ fn run_stalled_command(mut cmd: Command, scenario: &str) -> Ended {
 #[test]
 fn a_stalled_runtime_ends_the_run_with_an_incomplete_report_and_no_server_left() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a-first.toml"), FIRST).unwrap();
-    std::fs::write(dir.path().join("b-stalled.toml"), STALLED).unwrap();
+    // The first run's result comes before the stall; the second stalls.
+    let stalled = common::ONE_CONNECT.replace("one-connect", "watchdog-stalled");
+    std::fs::write(dir.path().join("a-first.toml"), common::ONE_CONNECT).unwrap();
+    std::fs::write(dir.path().join("b-stalled.toml"), stalled).unwrap();
     let ended = run_stalled(
         dir.path(),
         "watchdog-stalled",
@@ -231,7 +193,7 @@ fn a_stalled_runtime_ends_the_run_with_an_incomplete_report_and_no_server_left()
     assert_eq!(
         got,
         [
-            ("watchdog-first", Status::Passed),
+            ("one-connect", Status::Passed),
             ("watchdog-stalled", Status::Error)
         ]
     );
