@@ -141,9 +141,23 @@ const SURVIVED_BY_RUNTIMES: [&str; 10] = [
 fn assert_survives_the_tcp_catalog(res: &[Value], who: &str) {
     let v = verdicts(res);
     for name in SURVIVED_BY_RUNTIMES {
+        // The failing result's notes and last samples say why (a crash
+        // under load is otherwise only a word in a list).
+        let why = || {
+            res.iter()
+                .find(|r| r["scenario"]["name"] == name)
+                .map(|r| {
+                    format!(
+                        "{} exit {} probe {} output {} errors {}",
+                        r["notes"], r["exit"], r["probe"], r["output"], r["server_errors"]
+                    )
+                })
+                .unwrap_or_default()
+        };
         assert!(
             v.iter().any(|(n, got)| n == name && got == "survived"),
-            "{who}: {name} not survived: {v:?}"
+            "{who}: {name} not survived: {v:?}\n{}",
+            why()
         );
     }
     // A client that vanished silently (no FIN, no RST, or a FIN that is
