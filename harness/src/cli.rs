@@ -97,8 +97,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     /// How many scenario runs at once (each has its own server process and
-    /// ports); default: 4 per CPU (runs mostly wait), at most 64, and no
-    /// more than fit under the descriptor limit. Results keep the file order.
+    /// ports); default: 16 per CPU (runs mostly wait), at most 64. A storm
+    /// or a scenario with many sockets counts as several runs, so CPUs and
+    /// the descriptor limit are shared fairly. Results keep the file order.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
 }
@@ -301,11 +302,7 @@ fn run(args: RunArgs) -> u8 {
     // another's result.
     let jobs = match &external {
         Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
-        _ => netrepro_runner::jobs::jobs(
-            args.jobs,
-            netrepro_sys::fdlimit::available(),
-            netrepro_runner::jobs::widest(&scenarios),
-        ),
+        _ => netrepro_runner::jobs::jobs(args.jobs),
     };
     let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
     let extra = crate::outputs::Extra {
@@ -358,10 +355,14 @@ fn run(args: RunArgs) -> u8 {
         let mut progress = report::progress::Progress::new(scenarios.len() * subjects.len(), quiet);
         let (finished, taken) = (dog.beat(), dog.beat());
         dog.expect_within(longest);
-        let mut results =
-            netrepro_runner::jobs::run_all(scenarios, subjects, cfg, jobs, move || {
-                finished.progress()
-            });
+        let mut results = netrepro_runner::jobs::run_all(
+            scenarios,
+            subjects,
+            cfg,
+            jobs,
+            netrepro_sys::fdlimit::available(),
+            move || finished.progress(),
+        );
         // Refused input (a target announcing a non-loopback address) is
         // the same for every scenario: said once, and the run exits 2.
         let mut input_error = false;

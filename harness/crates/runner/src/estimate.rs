@@ -70,13 +70,24 @@ pub fn expected_wait(sc: &Scenario, plan: &Plan<'_>, cfg: &RunConfig) -> Duratio
 pub const EXECUTIONS_PER_SLOT: u64 = 500;
 
 /// How many of `jobs` slots a run of `sc` takes: 1 for a run that mostly
-/// waits, more for a storm, so a storm shares the CPUs with fewer runs
-/// whose timing it would otherwise disturb (a 300 ms idle timer that a
-/// starved harness misses).
-pub fn slots(sc: &Scenario, jobs: usize) -> u32 {
-    let most = u32::try_from((jobs / 2).max(1)).unwrap_or(u32::MAX);
-    let want = u32::try_from(sc.executions() / EXECUTIONS_PER_SLOT).unwrap_or(u32::MAX);
-    want.clamp(1, most)
+/// waits; more for a storm, one per [`EXECUTIONS_PER_SLOT`] executions and
+/// at most half the slots, so it shares the CPUs with fewer runs whose
+/// timing it would otherwise disturb (a 300 ms idle timer that a starved
+/// harness misses); and at least its share of the descriptor limit
+/// `fd_limit` (each slot stands for `fd_limit / jobs` descriptors), so the
+/// runs at once never need more descriptors than the harness has. A run
+/// that needs them all runs alone.
+pub fn slots(sc: &Scenario, jobs: usize, fd_limit: Option<u64>) -> u32 {
+    let jobs_u = u32::try_from(jobs.max(1)).unwrap_or(u32::MAX);
+    let cpu = u32::try_from(sc.executions() / EXECUTIONS_PER_SLOT)
+        .unwrap_or(u32::MAX)
+        .min((jobs_u / 2).max(1));
+    let fds = fd_limit.map_or(0, |limit| {
+        let per_slot = (limit / u64::from(jobs_u)).max(1);
+        let need = crate::harness_error::fds_needed(sc);
+        u32::try_from(need.div_ceil(per_slot)).unwrap_or(u32::MAX)
+    });
+    cpu.max(fds).clamp(1, jobs_u)
 }
 
 /// `items`' indices, longest expected wait first; equal waits keep their
@@ -170,12 +181,35 @@ steps = { b-served = ["ok", "timeout"] }
         let storm = netrepro_scenario::load_file(&dir.join("listen-overflow-storm.toml")).unwrap();
         let quiet = scenario(SEQ_HUNG);
         assert!(storm.executions() > 4 * EXECUTIONS_PER_SLOT);
-        assert_eq!(slots(&quiet, 32), 1);
+        assert_eq!(slots(&quiet, 32, None), 1);
         assert_eq!(
-            u64::from(slots(&storm, 32)),
+            u64::from(slots(&storm, 32, None)),
             (storm.executions() / EXECUTIONS_PER_SLOT).min(16)
         );
-        assert_eq!(slots(&storm, 4), 2);
-        assert_eq!(slots(&storm, 1), 1);
+        assert_eq!(slots(&storm, 4, None), 2);
+        assert_eq!(slots(&storm, 1, None), 1);
+    }
+
+    #[test]
+    fn a_run_takes_its_share_of_the_descriptor_limit() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scenarios/tcp");
+        let storm = netrepro_scenario::load_file(&dir.join("listen-overflow-storm.toml")).unwrap();
+        let quiet = scenario(SEQ_HUNG);
+        let need = crate::harness_error::fds_needed(&storm);
+        // 32 slots of 20,000 / 32 = 625 descriptors each.
+        assert_eq!(
+            u64::from(slots(&storm, 32, Some(20_000))),
+            need.div_ceil(625)
+                .max(storm.executions() / EXECUTIONS_PER_SLOT)
+                .min(32)
+        );
+        assert_eq!(slots(&quiet, 32, Some(20_000)), 1);
+        // More than the whole limit: alone (the preflight then says why).
+        assert_eq!(slots(&storm, 8, Some(100)), 8);
+        // A limit so low that even the quiet run needs two slots' worth.
+        assert_eq!(
+            slots(&quiet, 32, Some(320)),
+            (crate::harness_error::fds_needed(&quiet).div_ceil(10)).min(32) as u32
+        );
     }
 }

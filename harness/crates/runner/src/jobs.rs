@@ -6,9 +6,11 @@
 //! The default number of runs at once is chosen from what a run spends its
 //! time on: waiting (probe and step timeouts against a hung server, the
 //! settle wait, reply delays), not CPU. Measured on a 2-core machine (issue
-//! 16): the catalog's results add up to about 90 s while each uses a few
-//! ms of CPU, so [`PER_CPU`] runs per CPU keep the cores busy without
-//! starving the timing of any one run. The runs also share the harness's
+//! 16): the catalog's 126 results add up to about 110 s while the whole
+//! catalog uses about 3.5 s of CPU, so [`PER_CPU`] runs per CPU keep the
+//! cores busy without starving the timing of any one run. Which run starts
+//! when is [`estimate`]'s: longest expected wait first, storms on more
+//! slots. The runs also share the harness's
 //! descriptor limit, so the default never exceeds what the widest scenario
 //! times the jobs fits under it.
 
@@ -22,49 +24,42 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
-/// Runs at once per CPU by default (see module doc). At 16 per CPU on a
-/// loaded 2-core machine hardened servers' probes began to miss their
-/// timeouts; 4 per CPU passed every run.
-pub const PER_CPU: usize = 4;
+/// Runs at once per CPU by default (see module doc). 16: with the longest
+/// waits started first, storms taking several slots, resource samples
+/// from a netlink dump instead of /proc's text, and closes that no spawn
+/// can hold open (`netrepro_sys::process::inherit`), the catalog at 32 jobs
+/// on a 2-core machine passed as often as at 8, in under half the time
+/// (issue 16; docs/benchmarks.md). Before those, 16 per CPU made hardened
+/// servers miss their probes, and 4 was the default.
+pub const PER_CPU: usize = 16;
 
 /// The most runs at once by default (the `--jobs` flag's own maximum).
 pub const MAX_DEFAULT: usize = 64;
 
 /// `--jobs`, or the default: [`PER_CPU`] runs per CPU, at most
-/// [`MAX_DEFAULT`], and no more than fit under the harness's descriptor
-/// limit `fd_limit` (`None`: no limit) when each run may hold `per_run_fds`
-/// (the widest scenario's need). At least 1.
-pub fn jobs(requested: Option<u16>, fd_limit: Option<u64>, per_run_fds: u64) -> usize {
+/// [`MAX_DEFAULT`]. At least 1. The descriptor limit is not a cap on the
+/// count: each run takes its share of it in slots ([`run_all`]), so a wide
+/// scenario (a storm of 1,000 clients) runs beside fewer others instead of
+/// every run being counted as wide as the widest.
+pub fn jobs(requested: Option<u16>) -> usize {
     requested.map_or_else(
         || {
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-            default_jobs(cpus, fd_limit, per_run_fds)
+            default_jobs(cpus)
         },
         usize::from,
     )
 }
 
 /// The default for `cpus` CPUs (see [`jobs`]).
-pub fn default_jobs(cpus: usize, fd_limit: Option<u64>, per_run_fds: u64) -> usize {
-    let by_cpu = cpus.saturating_mul(PER_CPU).min(MAX_DEFAULT);
-    let by_fds = fd_limit.map_or(usize::MAX, |l| {
-        usize::try_from(l / per_run_fds.max(1)).unwrap_or(usize::MAX)
-    });
-    by_cpu.min(by_fds).max(1)
-}
-
-/// The most descriptors one run of any of `scenarios` may hold in the
-/// harness (see [`crate::harness_error::fds_needed`]).
-pub fn widest(scenarios: &[Scenario]) -> u64 {
-    scenarios
-        .iter()
-        .map(crate::harness_error::fds_needed)
-        .max()
-        .unwrap_or(1)
+pub fn default_jobs(cpus: usize) -> usize {
+    cpus.saturating_mul(PER_CPU).clamp(1, MAX_DEFAULT)
 }
 
 /// Start every (scenario, subject) pair, at most `jobs` at a time, and return
 /// a channel that yields their results in scenario order, then subject order.
+/// Each run takes slots for its CPU use and for its share of the harness's
+/// descriptor limit `fd_limit` (`None`: no limit), see [`estimate::slots`].
 /// `finished` is called as each run ends, in whatever order (the
 /// watchdog's heartbeat, `watchdog::Beat`). Must be called inside a tokio
 /// runtime.
@@ -73,6 +68,7 @@ pub fn run_all(
     subjects: Vec<Subject>,
     cfg: RunConfig,
     jobs: usize,
+    fd_limit: Option<u64>,
     finished: impl Fn() + Send + Sync + 'static,
 ) -> mpsc::Receiver<ResultRecord> {
     let cfg = Arc::new(cfg);
@@ -95,7 +91,7 @@ pub fn run_all(
     };
     let slots: Vec<u32> = pairs
         .iter()
-        .map(|(sc, _)| estimate::slots(sc, jobs))
+        .map(|(sc, _)| estimate::slots(sc, jobs, fd_limit))
         .collect();
     let finished = Arc::new(finished);
     in_order(pairs, &start, &slots, jobs, move |(sc, subject)| {
@@ -185,16 +181,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jobs_default_to_several_per_cpu_within_the_fd_limit_and_respect_the_flag() {
-        assert_eq!(jobs(Some(3), Some(10), 1000), 3);
-        assert!(jobs(None, None, 100) >= PER_CPU);
-        assert_eq!(default_jobs(2, None, 100), 2 * PER_CPU);
-        assert_eq!(default_jobs(1000, None, 100), MAX_DEFAULT);
-        // 1024 descriptors, runs of up to 200: five fit.
-        assert_eq!(default_jobs(2, Some(1024), 200), 5.min(2 * PER_CPU));
-        assert_eq!(default_jobs(64, Some(1024), 200), 5);
-        // Even one run that does not fit runs alone (preflight then says why).
-        assert_eq!(default_jobs(8, Some(50), 200), 1);
+    fn jobs_default_to_several_per_cpu_and_respect_the_flag() {
+        assert_eq!(jobs(Some(3)), 3);
+        assert!(jobs(None) >= PER_CPU);
+        assert_eq!(default_jobs(2), 2 * PER_CPU);
+        assert_eq!(default_jobs(1000), MAX_DEFAULT);
+        assert_eq!(default_jobs(0), 1);
     }
 
     /// With one slot, items start in the given order and never overlap;
