@@ -271,6 +271,7 @@ impl Session {
                     .and_then(|v| v.get(member as usize));
                 let local = match slot {
                     Some(Sock::Tcp(s)) => s.local_addr().ok(),
+                    Some(Sock::TcpIdle(s)) => s.local_addr().ok(),
                     Some(Sock::Udp { sock, .. }) => sock.local_addr().ok(),
                     _ => None,
                 };

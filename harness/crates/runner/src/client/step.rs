@@ -11,6 +11,7 @@ use super::{tcp, udp};
 use netrepro_observe::StepOutcome;
 use netrepro_scenario::{ActorKind, Op, Proto, Step};
 use netrepro_sys::process::inherit;
+use socket2::SockRef;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +27,13 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) enum Sock {
     None,
     Tcp(TcpStream),
-    Udp { sock: UdpSocket, connected: bool },
+    /// Connected, not yet registered with the reactor (`tcp::Connected`):
+    /// a step that waits on it registers it first ([`registered`]).
+    TcpIdle(std::net::TcpStream),
+    Udp {
+        sock: UdpSocket,
+        connected: bool,
+    },
 }
 
 /// What an op needs besides its own socket.
@@ -71,6 +78,7 @@ pub(super) async fn exec_slot(
                 Ok(s) => {
                     let old = match std::mem::replace(slot, Sock::Tcp(s)) {
                         Sock::Tcp(old) => Some(old),
+                        Sock::TcpIdle(old) => tcp::register(old).ok(),
                         _ => None,
                     };
                     return (StepOutcome::Ok { bytes: 0 }, old);
@@ -82,11 +90,16 @@ pub(super) async fn exec_slot(
             let limit = timeout_ms.map_or(CONNECT_TIMEOUT, Duration::from_millis);
             let connected = match &ctx.sockopts {
                 None => tcp::connect(server, bounded(limit)).await,
-                Some(a) => sockopts::tcp_connect(server, a, bounded(limit)).await,
+                Some(a) => sockopts::tcp_connect(server, a, bounded(limit))
+                    .await
+                    .map(tcp::Connected::Registered),
             };
             match connected {
-                Ok(s) => {
-                    *slot = Sock::Tcp(s);
+                Ok(c) => {
+                    *slot = match c {
+                        tcp::Connected::Idle(s) => Sock::TcpIdle(s),
+                        tcp::Connected::Registered(s) => Sock::Tcp(s),
+                    };
                     StepOutcome::Ok { bytes: 0 }
                 }
                 Err(o) => {
@@ -140,6 +153,9 @@ pub(super) async fn exec_slot(
                 }
             }
             let limit = timeout_ms.map_or(SEND_TIMEOUT, Duration::from_millis);
+            if let Err(o) = registered(slot) {
+                return (o, None);
+            }
             match slot {
                 Sock::Tcp(s) => tcp::send(s, data, bounded(limit)).await,
                 Sock::Udp { sock, connected } => match data.whole() {
@@ -158,26 +174,36 @@ pub(super) async fn exec_slot(
                     )),
                 },
                 Sock::None => no_socket(&step.actor),
+                Sock::TcpIdle(_) => unreachable!("registered above"),
             }
         }
         (Op::Recv { mode, timeout_ms }, _, _) => {
             let d = bounded(Duration::from_millis(*timeout_ms));
+            if let Err(o) = registered(slot) {
+                return (o, None);
+            }
             match slot {
                 Sock::Tcp(s) => tcp::recv(s, *mode, d).await,
                 Sock::Udp { sock, connected } => udp::recv(sock, *connected, *mode, d).await,
                 Sock::None => no_socket(&step.actor),
+                Sock::TcpIdle(_) => unreachable!("registered above"),
             }
         }
         (Op::WaitReadable { timeout_ms }, _, _) => {
             let d = bounded(Duration::from_millis(*timeout_ms));
+            if let Err(o) = registered(slot) {
+                return (o, None);
+            }
             match slot {
                 Sock::Tcp(s) => tcp::wait_readable(s, d).await,
                 Sock::Udp { sock, .. } => udp::wait_readable(sock, d).await,
                 Sock::None => no_socket(&step.actor),
+                Sock::TcpIdle(_) => unreachable!("registered above"),
             }
         }
         (Op::Shutdown { how }, _, _) => match slot {
-            Sock::Tcp(s) => tcp::shutdown(s, *how),
+            Sock::Tcp(s) => tcp::shutdown(SockRef::from(&*s), *how),
+            Sock::TcpIdle(s) => tcp::shutdown(SockRef::from(&*s), *how),
             _ => no_socket(&step.actor),
         },
         // Closes wait for other runs' spawns between fork and exec, which
@@ -189,16 +215,39 @@ pub(super) async fn exec_slot(
                 StepOutcome::Ok { bytes: 0 }
             }
         },
-        (Op::Abort, _, _) => match std::mem::replace(slot, Sock::None) {
-            Sock::Tcp(s) => tcp::abort(s),
-            _ => no_socket(&step.actor),
-        },
+        // SO_LINGER 0, then the close: an RST, sent now, not when another
+        // run's spawn execs (netrepro_sys::process::inherit).
+        (Op::Abort, _, _) => {
+            let sock = std::mem::replace(slot, Sock::None);
+            let outcome = match &sock {
+                Sock::Tcp(s) => tcp::arm_reset(SockRef::from(s)),
+                Sock::TcpIdle(s) => tcp::arm_reset(SockRef::from(s)),
+                _ => no_socket(&step.actor),
+            };
+            inherit::close(sock);
+            outcome
+        }
         (op, kind, proto) => skipped(format!(
             "op {} is not valid for a {kind:?} actor over {proto:?}",
             op.name()
         )),
     };
     (outcome, None)
+}
+
+/// Register an idle TCP socket with the reactor before a step waits on it.
+/// If that fails the socket is gone (closed) and the step's outcome is the
+/// error.
+fn registered(slot: &mut Sock) -> Result<(), StepOutcome> {
+    if !matches!(slot, Sock::TcpIdle(_)) {
+        return Ok(());
+    }
+    let Sock::TcpIdle(s) = std::mem::replace(slot, Sock::None) else {
+        unreachable!()
+    };
+    let s = tcp::register(s).map_err(|e| io_error(&e))?;
+    *slot = Sock::Tcp(s);
+    Ok(())
 }
 
 /// A fresh UDP socket for the actor: with its options, or the plain one.

@@ -13,10 +13,60 @@ use tokio::time::{timeout_at, Instant};
 
 const READ_CHUNK: usize = 64 * 1024;
 
-pub async fn connect(addr: SocketAddr, deadline: Instant) -> Result<TcpStream, StepOutcome> {
-    let s = finish_connect(TcpStream::connect(addr), deadline).await?;
+/// A connected TCP socket of an actor, as [`connect`] leaves it.
+pub enum Connected {
+    /// Connected at once and not registered with the runtime's reactor:
+    /// non-blocking, TCP_NODELAY not yet set. [`register`] does both
+    /// before the first step that waits on it; a connect + abort or close
+    /// never needs either.
+    Idle(std::net::TcpStream),
+    /// Registered (the connect had to wait), TCP_NODELAY on.
+    Registered(TcpStream),
+}
+
+/// Connect to `addr`, bounded by `deadline`: the connection, or the OS
+/// error or timeout as the step's outcome. On loopback the handshake has
+/// usually completed by the time the non-blocking `connect` returns, so the
+/// socket is asked first (getpeername) and the reactor (registration, a
+/// wait for writability, deregistration at close: three system calls and a
+/// wake-up per connect) is used only when it is still in progress. Either
+/// way the outcome is the one tokio's own connect reports: connected, or
+/// the socket's pending error (SO_ERROR) with its raw OS code.
+pub async fn connect(addr: SocketAddr, deadline: Instant) -> Result<Connected, StepOutcome> {
+    let started = Instant::now();
+    // mio: a non-blocking socket (SOCK_NONBLOCK at creation where the OS
+    // has it) and a connect whose "in progress" is not an error, on every
+    // OS, without touching the reactor.
+    let s = mio::net::TcpStream::connect(addr).map_err(|e| StepOutcome::os_error(0, &e))?;
+    if s.peer_addr().is_ok() {
+        return Ok(Connected::Idle(s.into()));
+    }
+    // Not connected (yet): a refused connect has failed already; anything
+    // else waits as tokio's connect does (writable, then SO_ERROR).
+    match s.take_error() {
+        Ok(Some(e)) | Err(e) => return Err(StepOutcome::os_error(0, &e)),
+        Ok(None) => {}
+    }
+    let s = TcpStream::from_std(s.into()).map_err(|e| StepOutcome::os_error(0, &e))?;
+    match timeout_at(deadline, s.writable()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(StepOutcome::os_error(0, &e)),
+        Err(_) => return Err(StepOutcome::timed_out(0, started.elapsed())),
+    }
+    match s.take_error() {
+        Ok(Some(e)) | Err(e) => Err(StepOutcome::os_error(0, &e)),
+        Ok(None) => {
+            let _ = s.set_nodelay(true);
+            Ok(Connected::Registered(s))
+        }
+    }
+}
+
+/// An [`Connected::Idle`] socket registered with the reactor, TCP_NODELAY
+/// on (as every connection of the harness's has before it sends).
+pub fn register(s: std::net::TcpStream) -> std::io::Result<TcpStream> {
     let _ = s.set_nodelay(true);
-    Ok(s)
+    TcpStream::from_std(s)
 }
 
 /// A connect in progress, bounded by `deadline`: the stream, or the OS
@@ -105,27 +155,25 @@ pub async fn wait_readable(stream: &TcpStream, deadline: Instant) -> StepOutcome
     }
 }
 
-pub fn shutdown(stream: &TcpStream, how: ShutdownHow) -> StepOutcome {
+pub fn shutdown(sock: SockRef<'_>, how: ShutdownHow) -> StepOutcome {
     let how = match how {
         ShutdownHow::Write => std::net::Shutdown::Write,
         ShutdownHow::Read => std::net::Shutdown::Read,
         ShutdownHow::Both => std::net::Shutdown::Both,
     };
-    match SockRef::from(stream).shutdown(how) {
+    match sock.shutdown(how) {
         Ok(()) => StepOutcome::Ok { bytes: 0 },
         Err(e) => StepOutcome::os_error(0, &e),
     }
 }
 
-/// SO_LINGER {on, 0} then close: the kernel discards unsent data and sends RST.
-pub fn abort(stream: TcpStream) -> StepOutcome {
-    let outcome = match SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
+/// SO_LINGER {on, 0}: when the caller then closes the socket, the kernel
+/// discards unsent data and sends RST.
+pub fn arm_reset(sock: SockRef<'_>) -> StepOutcome {
+    match sock.set_linger(Some(Duration::ZERO)) {
         Ok(()) => StepOutcome::Ok { bytes: 0 },
         Err(e) => StepOutcome::os_error(0, &e),
-    };
-    // The RST goes out now, not when another run's spawn execs.
-    netrepro_sys::process::inherit::close(stream);
-    outcome
+    }
 }
 
 #[cfg(test)]
@@ -142,6 +190,31 @@ mod tests {
 
     fn soon(ms: u64) -> Instant {
         Instant::now() + Duration::from_millis(ms)
+    }
+
+    /// Idle or registered, the connection works once registered (with
+    /// TCP_NODELAY on); a closed port is a refusal, by class.
+    #[tokio::test]
+    async fn connect_gives_a_working_connection_or_the_os_error() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let mut c = match connect(addr, soon(5_000)).await {
+            Ok(Connected::Idle(s)) => register(s).unwrap(),
+            Ok(Connected::Registered(s)) => s,
+            Err(o) => panic!("{o:?}"),
+        };
+        assert!(c.nodelay().unwrap());
+        let (mut s, _) = l.accept().await.unwrap();
+        c.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+        drop(l);
+        match connect(addr, soon(5_000)).await {
+            Err(StepOutcome::Error { error, .. }) => assert_eq!(error.class, ErrorClass::Refused),
+            Err(o) => panic!("{o:?}"),
+            Ok(_) => panic!("connected to a closed port"),
+        }
     }
 
     #[tokio::test]
@@ -172,7 +245,8 @@ mod tests {
             StepOutcome::Eof { bytes: 0 }
         );
         let (c, s) = pair().await;
-        abort(s);
+        arm_reset(SockRef::from(&s));
+        drop(s);
         match wait_readable(&c, soon(5_000)).await {
             StepOutcome::Error { error, .. } => assert_eq!(error.class, ErrorClass::Reset),
             other => panic!("{other:?}"),
