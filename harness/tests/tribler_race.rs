@@ -64,14 +64,25 @@ fn verdicts(program: &str, dir: &Path, first: usize) -> Vec<String> {
     all
 }
 
+// The naive and the fixed program are two tests (issue 16.2), so nextest
+// runs them side by side like any two tests; each still runs its own
+// program one run at a time ([`AT_ONCE`]), which is what its 10 of 10
+// claims.
+
 #[test]
-fn tribler_style_example_crashes_10_of_10_and_the_fixed_one_survives_10_of_10() {
+fn tribler_style_example_crashes_10_of_10() {
     let dir = tempfile::tempdir().unwrap();
     let naive = verdicts("tribler_udp_echo.py", dir.path(), 0);
     let crashed = naive.iter().filter(|v| v.starts_with("crashed")).count();
+    eprintln!("tribler: crashed {crashed}/{RUNS}");
+    assert_eq!(crashed, RUNS, "{naive:#?}");
+}
+
+#[test]
+fn the_fixed_tribler_style_example_survives_10_of_10() {
+    let dir = tempfile::tempdir().unwrap();
     let fixed = verdicts("tribler_udp_echo_fixed.py", dir.path(), RUNS);
     let survived = fixed.iter().filter(|v| v.starts_with("survived")).count();
-    eprintln!("tribler: crashed {crashed}/{RUNS}, fixed survived {survived}/{RUNS}");
-    assert_eq!(crashed, RUNS, "{naive:#?}");
+    eprintln!("tribler: fixed survived {survived}/{RUNS}");
     assert_eq!(survived, RUNS, "{fixed:#?}");
 }
