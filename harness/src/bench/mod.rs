@@ -213,6 +213,14 @@ impl Rounds {
             list(&self.ours),
             list(&self.theirs)
         ));
+        if let Some(p) = paired_median(&self.ours, &self.theirs) {
+            // Each round's two turns ran back to back, so their ratio is
+            // the one least moved by the load and by where the kernel put
+            // the threads (docs/benchmarks.md).
+            out.note(format!(
+                "{bench}: netrepro / raw of each round's two turns: median {p:.3}"
+            ));
+        }
         for (side, who, v) in [
             ("netrepro", "netrepro actors", &mut self.ours),
             ("raw", "raw client", &mut self.theirs),
@@ -243,6 +251,16 @@ impl Rounds {
             );
         }
     }
+}
+
+/// The median of the per-round ratios `ours[i] / theirs[i]`; `None` unless
+/// both sides have every round (a failed raw run leaves a gap) and none is 0.
+fn paired_median(ours: &[f64], theirs: &[f64]) -> Option<f64> {
+    if ours.is_empty() || ours.len() != theirs.len() || theirs.contains(&0.0) {
+        return None;
+    }
+    let mut r: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+    Some(median(&mut r))
 }
 
 /// The middle value (0 for none), sorting `v` (ascending: its last is the
@@ -416,4 +434,19 @@ async fn scaling(
         &format!("scaling.{small}.bytes"),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paired_median_pairs_rounds_and_refuses_gaps() {
+        // Rounds 0.5, 2.0, 1.0: the median of the paired ratios is 1.0,
+        // whatever the medians of the sides are (2 / 3 here).
+        assert_eq!(paired_median(&[1.0, 4.0, 3.0], &[2.0, 2.0, 3.0]), Some(1.0));
+        assert_eq!(paired_median(&[1.0, 2.0], &[1.0]), None);
+        assert_eq!(paired_median(&[1.0], &[0.0]), None);
+        assert_eq!(paired_median(&[], &[]), None);
+    }
 }
