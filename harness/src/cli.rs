@@ -97,7 +97,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     /// How many scenario runs at once (each has its own server process and
-    /// ports); default: 16 per CPU (runs mostly wait), at most 64. A storm
+    /// ports); default: 16 per CPU for the built-in servers (runs mostly
+    /// wait), 4 per CPU for --target-cmd (its start-up costs CPU), at most
+    /// 64. A storm
     /// or a scenario with many sockets counts as several runs, so CPUs and
     /// the descriptor limit are shared fairly. Results keep the file order.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -302,7 +304,8 @@ fn run(args: RunArgs) -> u8 {
     // another's result.
     let jobs = match &external {
         Some(x) if matches!(x.kind, runner::ExternalKind::Addr(_)) => 1,
-        _ => netrepro_runner::jobs::jobs(args.jobs),
+        Some(_) => netrepro_runner::jobs::jobs(args.jobs, true),
+        None => netrepro_runner::jobs::jobs(args.jobs, false),
     };
     let report_path = args.report.clone().unwrap_or_else(|| default_report(&args));
     let extra = crate::outputs::Extra {

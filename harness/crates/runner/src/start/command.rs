@@ -98,8 +98,29 @@ fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
         }
     };
     let range = netrepro_sys::ports::listen_range();
-    pick_port(range, random_u64, bind)
+    // Two runs of this process must not be handed the same port while
+    // neither program has bound it yet: a port picked lately is not
+    // picked again (a random pick alone repeats one in ~12,000 picks; other
+    // processes' picks are left to that chance).
+    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+    let got = pick_port(range, random_u64, |port| {
+        if port != 0 && recent.contains(&port) {
+            return Err(std::io::ErrorKind::AddrInUse.into());
+        }
+        bind(port)
+    })?;
+    if recent.len() >= RECENT_PORTS {
+        recent.pop_front();
+    }
+    recent.push_back(got.port());
+    Ok(got)
 }
+
+/// Ports [`free_port`] handed out lately in this process, oldest first.
+static RECENT: Mutex<std::collections::VecDeque<u16>> =
+    Mutex::new(std::collections::VecDeque::new());
+/// How many of them are remembered: far more than the runs at once.
+const RECENT_PORTS: usize = 512;
 
 /// How many ports of the range [`free_port`] tries before port 0.
 const PORT_TRIES: u32 = 16;
@@ -286,6 +307,21 @@ mod tests {
             },
         );
         assert_eq!(got.unwrap().port(), 40000);
+    }
+
+    #[test]
+    fn one_process_is_not_handed_the_same_port_twice_in_a_row() {
+        // 200 random picks from ~12,000 ports would repeat one with a
+        // probability of about 80 % without the memory of recent picks.
+        let ports: Vec<u16> = (0..200)
+            .map(|_| {
+                free_port(IpAddr::from([127, 0, 0, 1]), Proto::Tcp)
+                    .unwrap()
+                    .port()
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<_> = ports.iter().collect();
+        assert_eq!(distinct.len(), ports.len());
     }
 
     #[test]
