@@ -24,12 +24,12 @@ use tokio::time::Instant;
 /// get 100 ms. A quiet server is done after one window.
 pub const WINDOW_PRECISE: Duration = Duration::from_millis(50);
 /// The first window where time is counted precisely: most servers are
-/// quiet, and a quiet one is told apart from a spinning one in 10 ms (a
+/// quiet, and a quiet one is told apart from a spinning one in 5 ms (a
 /// spinning thread is runnable at every instant, so it is never "quiet");
 /// only a server that is not quiet in it is measured over [`WINDOWS`]
 /// full windows (this one does not count as one of them). Per result this
-/// is 40 ms less of the overhead measured by `netrepro bench overhead`.
-pub const WINDOW_FIRST: Duration = Duration::from_millis(10);
+/// is 45 ms less of the overhead measured by `netrepro bench overhead`.
+pub const WINDOW_FIRST: Duration = Duration::from_millis(5);
 pub const WINDOW_TICKS: Duration = Duration::from_millis(100);
 /// Windows a busy server must stay busy in ("stays busy", not a burst such
 /// as a JIT compiling or a GC finishing after the storm).
