@@ -33,7 +33,6 @@ pub const RESERVED_FDS: u64 = 64;
 
 /// The most sockets the harness holds at once for `sc` (see module doc).
 pub fn fds_needed(sc: &Scenario) -> u64 {
-    let times = |i: usize| sc.times_of(i);
     let mut clients = 0u64;
     for a in sc.actors.iter().filter(|a| a.kind == ActorKind::Client) {
         let connects: u64 = sc
@@ -41,7 +40,7 @@ pub fn fds_needed(sc: &Scenario) -> u64 {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.actor == a.name && matches!(s.op, Op::Connect { .. }))
-            .map(|(i, _)| times(i))
+            .map(|(i, _)| sc.times_of(i))
             .sum();
         let per_member = if connects > 1 { 2 } else { 1 };
         clients += u64::from(a.count) * per_member;
@@ -53,7 +52,7 @@ pub fn fds_needed(sc: &Scenario) -> u64 {
         .filter(|(_, s)| s.op == Op::Accept)
         .map(|(i, s)| {
             let members = sc.actor(&s.actor).map_or(1, |a| u64::from(a.count));
-            members * times(i)
+            members * sc.times_of(i)
         })
         .sum();
     clients + accepted + RESERVED_FDS

@@ -306,8 +306,7 @@ impl Session {
             );
         };
         if *op == Op::Pause {
-            p.pause();
-            if p.not_stopped() {
+            if !p.pause() {
                 // Signalled but still running: the steps after it are not
                 // the ordering the scenario asked for, and the record says so.
                 return StepOutcome::timed_out(0, netrepro_sys::process::pause::STOP_WAIT);

@@ -87,8 +87,9 @@ pub fn command_line(
 /// connection (another run's client, a test beside this one) can be given
 /// it in between: with a port the OS picked (port 0) that happened once in
 /// a test run at eight tests at a time (echo-server, tcp/rst-mid-request:
-/// the program's bind failed with EADDRINUSE). Random ports are tried, at most [`PORT_TRIES`]; port 0
-/// is the fallback when none binds or there is no range.
+/// the program's bind failed with EADDRINUSE). Random ports are tried, at
+/// most [`PORT_TRIES`]; port 0 is the fallback when none binds or there is
+/// no range.
 fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
     let bind = |port| {
         let at = SocketAddr::new(ip, port);

@@ -30,7 +30,6 @@ pub struct Pauser {
     /// Pids frozen by the current pause (empty when running).
     frozen: BTreeSet<u32>,
     paused: bool,
-    not_stopped: bool,
 }
 
 impl Pauser {
@@ -40,7 +39,6 @@ impl Pauser {
             job,
             frozen: BTreeSet::new(),
             paused: false,
-            not_stopped: false,
         }
     }
 
@@ -48,42 +46,33 @@ impl Pauser {
         self.paused
     }
 
-    /// Freeze the tree; returns how many processes were frozen. Pausing
-    /// twice is a no-op (suspend counts on Windows must not pile up).
-    pub fn pause(&mut self) -> usize {
-        if self.paused {
-            return self.frozen.len();
-        }
-        self.paused = true;
-        self.not_stopped = false;
-        procctl::suspend(self.root);
-        self.frozen.insert(self.root);
-        for _ in 0..MAX_ROUNDS {
-            let new: Vec<u32> = self
-                .members()
-                .into_iter()
-                .filter(|p| !self.frozen.contains(p))
-                .collect();
-            if new.is_empty() {
-                break;
+    /// Freeze the tree; true once every thread of it is stopped, false if
+    /// some were still running after [`STOP_WAIT`] (signalled is not
+    /// stopped, see `procctl::wait_stopped`; only Linux can tell, elsewhere
+    /// true). Pausing twice sends nothing again (suspend counts on Windows
+    /// must not pile up) and only checks.
+    pub fn pause(&mut self) -> bool {
+        if !self.paused {
+            self.paused = true;
+            procctl::suspend(self.root);
+            self.frozen.insert(self.root);
+            for _ in 0..MAX_ROUNDS {
+                let new: Vec<u32> = self
+                    .members()
+                    .into_iter()
+                    .filter(|p| !self.frozen.contains(p))
+                    .collect();
+                if new.is_empty() {
+                    break;
+                }
+                for &p in &new {
+                    procctl::suspend(p);
+                }
+                self.frozen.extend(new);
             }
-            for &p in &new {
-                procctl::suspend(p);
-            }
-            self.frozen.extend(new);
         }
-        // Frozen means stopped, not signalled (see `procctl::wait_stopped`).
         let pids: Vec<u32> = self.frozen.iter().copied().collect();
-        if !procctl::wait_stopped(&pids, STOP_WAIT) {
-            self.not_stopped = true;
-        }
-        self.frozen.len()
-    }
-
-    /// The last pause signalled the tree but not every thread had stopped
-    /// within [`STOP_WAIT`] (Linux; elsewhere never set).
-    pub fn not_stopped(&self) -> bool {
-        self.not_stopped
+        procctl::wait_stopped(&pids, STOP_WAIT)
     }
 
     /// Let the tree run again; returns how many processes were resumed.
@@ -158,12 +147,9 @@ mod tests {
         let mut results = Vec::new();
         for _ in 0..5 {
             let mut p = Pauser::new(pid, None);
-            p.pause();
-            // Checked at once, with no time given.
-            results.push((
-                !p.not_stopped(),
-                procctl::wait_stopped(&[pid], Duration::ZERO),
-            ));
+            let stopped = p.pause();
+            // Checked again at once, with no time given.
+            results.push((stopped, procctl::wait_stopped(&[pid], Duration::ZERO)));
             p.resume();
         }
         let _ = child.kill();

@@ -24,6 +24,10 @@ mod os;
 #[path = "procctl/suspend_nt.rs"]
 mod suspend_nt;
 
+/// Linux: per-thread states, for the resource sampler's run-queue check.
+#[cfg(target_os = "linux")]
+pub(crate) use os::thread_states;
+
 #[allow(unused_imports)] // not every OS uses every function
 pub use os::{
     become_subreaper, descendants, kill, kill_group, resume, stop, suspend, terminate, wait_exited,

@@ -119,22 +119,43 @@ const STOP_POLL: Duration = Duration::from_micros(200);
 
 /// Every thread of `pid` is stopped, traced, dead or gone.
 fn all_threads_stopped(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return true; // gone
-    };
-    tasks.flatten().all(|t| {
-        std::fs::read_to_string(t.path().join("stat")).map_or(true, |text| {
-            let state = text
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.trim_start().chars().next());
-            matches!(state, None | Some('T' | 't' | 'Z' | 'X' | 'x'))
-        })
+    thread_states(pid).map_or(true, |states| {
+        states
+            .iter()
+            .all(|s| matches!(s, None | Some('T' | 't' | 'Z' | 'X' | 'x')))
     })
+}
+
+/// The state letter of each thread of `pid` whose
+/// `/proc/PID/task/TID/stat` could still be read (a thread that ended
+/// since the listing is left out; `None` for a line without a state);
+/// `None` when the process is gone.
+pub(crate) fn thread_states(pid: u32) -> Option<Vec<Option<char>>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    Some(
+        tasks
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+            .map(|text| state_of(&text))
+            .collect(),
+    )
+}
+
+/// The state letter of a `/proc/.../stat` line (the field after the last ')').
+fn state_of(text: &str) -> Option<char> {
+    text.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_stat;
+    use super::{parse_stat, state_of};
+
+    #[test]
+    fn the_state_letter_follows_the_last_paren() {
+        assert_eq!(state_of("42 (a) b) R 7 42"), Some('R'));
+        assert_eq!(state_of("42 (x) S 1"), Some('S'));
+        assert_eq!(state_of("42 (x)"), None);
+    }
 
     #[test]
     fn stat_fields_after_the_last_paren() {
