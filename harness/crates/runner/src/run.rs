@@ -96,6 +96,13 @@ async fn run_here(
                 .to_string(),
         );
     }
+    if session.strays() > 0 {
+        rec.notes.push(format!(
+            "{} datagram(s) from elsewhere than the server's port were dropped by the clients \
+             (another program's traffic to a port the kernel reused)",
+            session.strays()
+        ));
+    }
     let merged = log.merged();
     rec.steps = log.into_records();
     rec.granted_sockopts = session.granted_sockopts();

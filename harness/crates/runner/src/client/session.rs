@@ -53,6 +53,8 @@ pub struct Session {
     sockopts: BTreeMap<String, SockOpts>,
     /// What those options were granted, or the first one refused.
     sockopt_log: Arc<Mutex<SockoptLog>>,
+    /// Datagrams dropped as not the server's (`udp::Strays`).
+    strays: Arc<super::udp::Strays>,
 }
 
 /// Bound on how long a released upstream connection waits for EOF.
@@ -107,6 +109,7 @@ impl Session {
             played,
             sockopts: scenario.sockopts.clone(),
             sockopt_log: Arc::default(),
+            strays: Arc::default(),
         }
     }
 
@@ -200,7 +203,14 @@ impl Session {
                 opts: *o,
                 log: Arc::clone(&self.sockopt_log),
             }),
+            strays: Arc::clone(&self.strays),
         }
+    }
+
+    /// How many datagrams the actors' unconnected UDP sockets dropped
+    /// because they came from elsewhere than the server (`udp::Strays`).
+    pub fn strays(&self) -> u64 {
+        self.strays.count()
     }
 
     pub(super) async fn exec(

@@ -45,6 +45,8 @@ pub(super) struct Ctx {
     pub(super) kind: ActorKind,
     /// The actor's `[sockopts]`, if any.
     pub(super) sockopts: Option<ActorOpts>,
+    /// Datagrams from elsewhere than the server, dropped (`udp::Strays`).
+    pub(super) strays: Arc<udp::Strays>,
 }
 
 pub(super) async fn wait(ms: u64, scenario_deadline: Instant) -> StepOutcome {
@@ -184,7 +186,9 @@ pub(super) async fn exec_slot(
             }
             match slot {
                 Sock::Tcp(s) => tcp::recv(s, *mode, d).await,
-                Sock::Udp { sock, connected } => udp::recv(sock, *connected, *mode, d).await,
+                Sock::Udp { sock, connected } => {
+                    udp::recv(sock, *connected, *mode, d, server, &ctx.strays).await
+                }
                 Sock::None => no_socket(&step.actor),
                 Sock::TcpIdle(_) => unreachable!("registered above"),
             }
@@ -196,7 +200,9 @@ pub(super) async fn exec_slot(
             }
             match slot {
                 Sock::Tcp(s) => tcp::wait_readable(s, d).await,
-                Sock::Udp { sock, .. } => udp::wait_readable(sock, d).await,
+                Sock::Udp { sock, connected } => {
+                    udp::wait_readable(sock, *connected, d, server, &ctx.strays).await
+                }
                 Sock::None => no_socket(&step.actor),
                 Sock::TcpIdle(_) => unreachable!("registered above"),
             }
