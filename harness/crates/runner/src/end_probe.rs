@@ -4,12 +4,16 @@
 //! at a time is only judged on serving others while a client is open when
 //! the scenario says so (a `probe` step): then that step's result is the
 //! finding and no second probe is made. A server that did not serve gets a
-//! bounded grace to exit ([`decide::grace`]), so a crash is not a hang.
+//! bounded grace to exit ([`decide::grace`]), so a crash is not a hang;
+//! after a probe that timed out, a server whose every thread is asleep
+//! waiting for an event is not in the middle of an exit and gets none
+//! ([`grace_after_timeout`]): every hung result paid it (issue 16).
 
 use crate::client::Session;
 use crate::decide::{self, Evidence};
 use crate::live::Live;
 use crate::probe::{self, ProbeSpec};
+use netrepro_observe::StepOutcome;
 use netrepro_scenario::Scenario;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +39,9 @@ pub async fn probe_after_steps(
     ev.exit = target.try_exit();
     ev.step_unserved = ev.exit.is_none() && session.probe_unserved();
     if ev.step_unserved {
-        ev.exit = target.wait_exit(exit_grace).await;
+        ev.exit = target
+            .wait_exit(grace_after_timeout(target, exit_grace))
+            .await;
     }
     session.release();
     if !ev.step_unserved && ev.exit.is_none() {
@@ -49,9 +55,30 @@ pub async fn probe_after_steps(
         )
         .await;
         if !p.served {
-            ev.exit = target.wait_exit(decide::grace(limit, exit_grace, &p)).await;
+            let grace = decide::grace(limit, exit_grace, &p);
+            let grace = if matches!(p.outcome, StepOutcome::Timeout { .. }) {
+                grace_after_timeout(target, grace)
+            } else {
+                grace
+            };
+            ev.exit = target.wait_exit(grace).await;
         }
         ev.probe = Some(p);
     }
     ev
+}
+
+/// The exit grace after a probe that timed out: `grace`, or none when the
+/// process tree is evidently waiting rather than exiting (every thread
+/// asleep in the kernel; Linux). A process that dies while it is silent had
+/// the probe's whole limit to do so; the grace is for an exit under way
+/// when the limit ran out (a thread running, a zombie thread left by a
+/// main thread that ended, as in examples/targets/dying_echo.py), and
+/// where the states cannot be read it is always given.
+fn grace_after_timeout(target: &Live, grace: Duration) -> Duration {
+    if target.all_asleep() == Some(true) {
+        Duration::ZERO
+    } else {
+        grace
+    }
 }

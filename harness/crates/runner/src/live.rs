@@ -60,6 +60,17 @@ impl Live {
             },
         }
     }
+    /// Every thread of the tree asleep waiting for an event (Linux; `None`
+    /// elsewhere, for `--target-addr`, or when it cannot be read): see
+    /// `netrepro_sys::process::resources::all_asleep`.
+    pub fn all_asleep(&self) -> Option<bool> {
+        match self {
+            Live::Process(t) => {
+                netrepro_sys::process::resources::all_asleep(&t.sample("asleep").pids)
+            }
+            Live::Attached(_) => None,
+        }
+    }
     pub fn try_exit(&mut self) -> Option<ExitInfo> {
         match self {
             Live::Process(t) => t.try_exit(),

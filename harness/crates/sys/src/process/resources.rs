@@ -82,6 +82,22 @@ pub fn runnable_now(_pids: &[u32]) -> Option<bool> {
     None
 }
 
+/// Is every thread of `pids` asleep, waiting for an event (state `S`: blocked
+/// in a read, accept, poll or sleep), none running, exiting or a zombie?
+/// Linux: `/proc/PID/task/TID/stat`. `None` where the platform does not
+/// tell or no thread could be read. After a probe that timed out, such a
+/// server is waiting, not dying: it needs no grace to finish an exit.
+#[cfg(target_os = "linux")]
+pub fn all_asleep(pids: &[u32]) -> Option<bool> {
+    os::all_asleep(pids)
+}
+
+/// See the Linux version: elsewhere the state is not read.
+#[cfg(not(target_os = "linux"))]
+pub fn all_asleep(_pids: &[u32]) -> Option<bool> {
+    None
+}
+
 /// TCP state code of CLOSE_WAIT in `/proc/net/tcp` (`TCP_CLOSE_WAIT`).
 pub const TCP_CLOSE_WAIT: u8 = 0x08;
 /// TCP state code of TIME_WAIT (`TCP_TIME_WAIT`): a row without a socket.

@@ -268,6 +268,19 @@ pub fn runnable_now(pids: &[u32]) -> Option<bool> {
     seen.then_some(false)
 }
 
+/// Every thread of `pids` in state `S` (see `resources::all_asleep`).
+pub fn all_asleep(pids: &[u32]) -> Option<bool> {
+    let mut seen = false;
+    for &pid in pids {
+        let states = procctl::thread_states(pid)?;
+        seen |= !states.is_empty();
+        if states.iter().any(|s| *s != Some('S')) {
+            return Some(false);
+        }
+    }
+    seen.then_some(true)
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Stat {
     exited: bool,
@@ -347,6 +360,34 @@ mod tests {
         let _ = child.wait();
         assert!(sleeping, "sleep(1) never seen sleeping");
         assert_eq!(runnable_now(&[u32::MAX]), None);
+    }
+
+    #[test]
+    fn all_asleep_is_every_thread_in_state_s() {
+        // This thread is running while it reads its own stat.
+        assert_eq!(all_asleep(&[std::process::id()]), Some(false));
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Bounded: a fresh child is asleep within its first scheduling.
+        let asleep = (0..200).any(|_| {
+            std::thread::yield_now();
+            all_asleep(&[pid]) == Some(true)
+        });
+        // Killed and not yet reaped: a zombie is not asleep.
+        let _ = child.kill();
+        let zombie = (0..200).any(|_| {
+            std::thread::yield_now();
+            all_asleep(&[pid]) == Some(false)
+        });
+        let _ = child.wait();
+        assert!(asleep, "sleep(1) never seen asleep");
+        assert!(zombie, "the killed child never seen as not asleep");
+        // Reaped: a process of the tree gone makes the answer unknown.
+        assert_eq!(all_asleep(&[pid, std::process::id()]), None);
+        assert_eq!(all_asleep(&[u32::MAX]), None);
     }
 
     #[test]
