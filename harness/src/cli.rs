@@ -97,7 +97,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     /// How many scenario runs at once (each has its own server process and
-    /// ports); default: 16 per CPU for the built-in servers (runs mostly
+    /// ports); default: 32 per CPU for the built-in servers (runs mostly
     /// wait), 4 per CPU for --target-cmd (its start-up costs CPU), at most
     /// 64. A storm
     /// or a scenario with many sockets counts as several runs, so CPUs and
@@ -250,6 +250,19 @@ fn default_report(args: &RunArgs) -> PathBuf {
     Path::new("reports").join(name)
 }
 
+/// The durations of the report this run is about to replace, if it is one
+/// that loads; anything else (no file yet, another version, a matrix) is
+/// no history, silently: it only decides which runs start first.
+fn earlier_runs(report_path: &Path) -> runner::estimate::History {
+    match report::load::load(report_path) {
+        Ok(report::load::Loaded {
+            doc: report::load::Document::Report(r),
+            ..
+        }) => runner::estimate::History::from_report(&r),
+        _ => runner::estimate::History::default(),
+    }
+}
+
 fn run(args: RunArgs) -> u8 {
     let mut scenarios = match load(&args.paths) {
         Ok(s) => s,
@@ -318,6 +331,9 @@ fn run(args: RunArgs) -> u8 {
     if !crate::outputs::preflight(&report_path, &extra) {
         return EXIT_REPORT;
     }
+    // Read before this run replaces it: how long each run took last time
+    // orders this one (`runner::estimate::History`).
+    let history = earlier_runs(&report_path);
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -364,6 +380,7 @@ fn run(args: RunArgs) -> u8 {
             cfg,
             jobs,
             netrepro_sys::fdlimit::available(),
+            &history,
             move || finished.progress(),
         );
         // Refused input (a target announcing a non-loopback address) is

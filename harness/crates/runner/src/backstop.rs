@@ -19,7 +19,9 @@ pub fn limit(cfg: &RunConfig, scenario_timeout_ms: u64, probe_limit: Duration) -
     if let Some(fixed) = cfg.cell_backstop {
         return fixed;
     }
-    let stages = cfg.ready_timeout
+    // The ready timeout twice: a turn at the start gate is bounded by it
+    // too (`start::STARTS_PER_CPU`).
+    let stages = cfg.ready_timeout * 2
         + Duration::from_millis(scenario_timeout_ms)
         + probe_limit * 2
         + cfg.exit_grace
@@ -50,13 +52,13 @@ mod tests {
     fn covers_every_stage_and_can_be_fixed() {
         let mut cfg = RunConfig::new("netrepro".into());
         let l = limit(&cfg, 15_000, Duration::from_secs(2));
-        // 2 x (5 + 15 + 4 + 0.5 + 1.5) + 30
-        assert_eq!(l, Duration::from_secs(82));
+        // 2 x (2 x 5 + 15 + 4 + 0.2 + 1.5) + 30
+        assert_eq!(l, Duration::from_millis(91_400));
         cfg.cell_backstop = Some(Duration::from_millis(10));
         assert_eq!(
             limit(&cfg, 15_000, Duration::from_secs(2)),
             Duration::from_millis(10)
         );
-        assert!(reason(l).contains("82.0 s"));
+        assert!(reason(l).contains("91.4 s"));
     }
 }

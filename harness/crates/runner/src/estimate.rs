@@ -6,11 +6,74 @@
 //! by where the slow ones sit in file order (the hung sequential-server
 //! results, 3-5 s each, are spread through the files). Only the start order
 //! depends on it: a wrong guess costs time, never a result.
+//!
+//! What a scenario says misses waits nobody wrote down: a settle that lasts
+//! until a hardened server's timeout closes a vanished client's socket, or
+//! 40 crowd members timing out against a sequential server whose verdict
+//! may be `survived` or `crashed` (1.5-3.5 s runs guessed at 0, started
+//! last, and ending the catalog 0.5 s after everything else). So where the
+//! previous report measured a run ([`History`]), the longer of the two is
+//! the guess.
 
 use crate::config::RunConfig;
-use crate::plan::Plan;
-use netrepro_scenario::{Op, Scenario, Verdict};
+use crate::plan::{Plan, Subject};
+use netrepro_report::Report;
+use netrepro_scenario::{Impl, Op, Scenario, Verdict};
+use std::collections::HashMap;
 use std::time::Duration;
+
+/// How long each built-in run took in an earlier report, by scenario name
+/// and implementation (runs against someone else's server are left out:
+/// another command line is another server).
+#[derive(Debug, Clone, Default)]
+pub struct History(HashMap<(String, Impl), Duration>);
+
+impl History {
+    pub fn from_report(report: &Report) -> History {
+        History(
+            report
+                .results
+                .iter()
+                .filter(|r| r.target.is_none())
+                .map(|r| {
+                    let took = Duration::from_millis(r.duration_ms);
+                    ((r.scenario.name.clone(), r.impl_), took)
+                })
+                .collect(),
+        )
+    }
+
+    /// The earlier run of `sc` against `subject`, if one was measured.
+    pub fn took(&self, sc: &Scenario, subject: &Subject) -> Option<Duration> {
+        match subject {
+            Subject::Builtin(imp) => self.0.get(&(sc.name.clone(), *imp)).copied(),
+            Subject::External(_) => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The guess [`crate::jobs::run_all`] orders by: the scenario's
+/// [`expected_wait`], or what the same run took before if that was longer.
+pub fn guess(
+    sc: &Scenario,
+    subject: &Subject,
+    plan: &Plan<'_>,
+    cfg: &RunConfig,
+    history: &History,
+) -> Duration {
+    let said = expected_wait(sc, plan, cfg);
+    history
+        .took(sc, subject)
+        .map_or(said, |took| took.max(said))
+}
 
 /// The run's expected waiting time (a lower bound in the common case).
 pub fn expected_wait(sc: &Scenario, plan: &Plan<'_>, cfg: &RunConfig) -> Duration {
@@ -161,6 +224,35 @@ steps = { b-served = ["ok", "timeout"] }
             wait(Impl::Hardened),
             Duration::from_millis(40) + cfg.settle_timeout
         );
+    }
+
+    #[test]
+    fn an_earlier_report_raises_a_guess_the_scenario_underrates() {
+        let sc = scenario(SEQ_HUNG);
+        let mut cfg = RunConfig::new("netrepro".into());
+        cfg.platform = ExpectKey::Linux.platform();
+        let (naive, seq) = (
+            Subject::Builtin(Impl::Naive),
+            Subject::Builtin(Impl::NaiveSeq),
+        );
+        let said = |s: &Subject| expected_wait(&sc, &Plan::new(&sc, s, &cfg), &cfg);
+        // A report where naive took 3 s and naive-seq less than it is said to.
+        let mut rep = netrepro_report::host::new_report("2026-11-26T00:00:00Z".into());
+        for (imp, ms) in [(Impl::Naive, 3000), (Impl::NaiveSeq, 5)] {
+            let mut r = crate::record::new(&sc, &Plan::new(&sc, &Subject::Builtin(imp), &cfg));
+            r.duration_ms = ms;
+            rep.results.push(r);
+        }
+        let history = History::from_report(&rep);
+        assert_eq!(history.len(), 2);
+        let guess = |s: &Subject, h: &History| guess(&sc, s, &Plan::new(&sc, s, &cfg), &cfg, h);
+        assert_eq!(guess(&naive, &history), Duration::from_millis(3000));
+        assert_eq!(guess(&seq, &history), said(&seq));
+        // No history: what the scenario says.
+        assert_eq!(guess(&naive, &History::default()), said(&naive));
+        // And the measured one now starts first.
+        let waits = [guess(&seq, &history), guess(&naive, &history)];
+        assert_eq!(longest_first(&waits)[0], 1);
     }
 
     #[test]

@@ -24,14 +24,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
-/// Runs at once per CPU by default (see module doc). 16: with the longest
-/// waits started first, storms taking several slots, resource samples
-/// from a netlink dump instead of /proc's text, and closes that no spawn
-/// can hold open (`netrepro_sys::process::inherit`), the catalog at 32 jobs
-/// on a 2-core machine passed as often as at 8, in under half the time
-/// (issue 16; docs/benchmarks.md). Before those, 16 per CPU made hardened
-/// servers miss their probes, and 4 was the default.
-pub const PER_CPU: usize = 16;
+/// Runs at once per CPU by default (see module doc). 32: the catalog's
+/// results add up to ~97 s of mostly waiting, so at 32 jobs on 2 cores
+/// (16 per CPU) the slots themselves were the floor (~3 s) and runs started
+/// late; at 64 it ends with its slowest result. That took the start gate
+/// (`start::STARTS_PER_CPU`: 64 servers starting at once were ready only
+/// after up to 560 ms) and UDP clients that ignore another run's datagrams
+/// (`client::udp::from_server`). Before the longest-first order, the slots
+/// by weight, sock_diag samples and `netrepro_sys::process::inherit`, 16
+/// per CPU made hardened servers miss their probes and 4 was the default
+/// (issue 16; docs/benchmarks.md).
+pub const PER_CPU: usize = 32;
 
 /// Runs at once per CPU by default against a `--target-cmd` program: its
 /// start-up is the user's (an interpreter or a JVM starting costs CPU, not
@@ -66,7 +69,9 @@ pub fn default_jobs(cpus: usize, command: bool) -> usize {
     cpus.saturating_mul(per_cpu).clamp(1, MAX_DEFAULT)
 }
 
-/// Start every (scenario, subject) pair, at most `jobs` at a time, and return
+/// Start every (scenario, subject) pair, at most `jobs` at a time, longest
+/// guessed first (`estimate::guess`, from the scenario and the `history` of
+/// an earlier report), and return
 /// a channel that yields their results in scenario order, then subject order.
 /// Each run takes slots for its CPU use and for its share of the harness's
 /// descriptor limit `fd_limit` (`None`: no limit), see [`estimate::slots`].
@@ -79,6 +84,7 @@ pub fn run_all(
     cfg: RunConfig,
     jobs: usize,
     fd_limit: Option<u64>,
+    history: &estimate::History,
     finished: impl Fn() + Send + Sync + 'static,
 ) -> mpsc::Receiver<ResultRecord> {
     let cfg = Arc::new(cfg);
@@ -93,7 +99,7 @@ pub fn run_all(
     let start = if jobs > 1 {
         let waits: Vec<_> = pairs
             .iter()
-            .map(|(sc, s)| estimate::expected_wait(sc, &Plan::new(sc, s, &cfg), &cfg))
+            .map(|(sc, s)| estimate::guess(sc, s, &Plan::new(sc, s, &cfg), &cfg, history))
             .collect();
         estimate::longest_first(&waits)
     } else {
