@@ -131,7 +131,8 @@ async fn run_here(
     // A server that is alive and served: do its resources come back, and
     // does it go quiet now that nothing talks to it?
     if decide::decided(&evidence).is_none() {
-        let rule = settle::rule(sc, plan.ext.is_some(), cfg.settle_timeout);
+        let builtin = plan.ext.is_none().then_some(plan.imp);
+        let rule = settle::rule(sc, builtin, cfg.settle_timeout);
         let (sample, outcome) = settle::settle(&target, &baseline, rule).await;
         rec.notes.extend(settle::notes(&baseline, &sample, outcome));
         evidence.settled = Some(outcome);

@@ -21,7 +21,7 @@
 
 use crate::live::Live;
 use netrepro_observe::{FdKind, ResourceSample};
-use netrepro_scenario::Scenario;
+use netrepro_scenario::{Impl, Scenario};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -166,14 +166,20 @@ impl Outcome {
     }
 }
 
-/// How long to wait for resources to settle: the built-in servers, whose
-/// only timer is the scenario's idle timeout, are judged as soon as their
-/// counters are stable past it; an external server gets the whole `window`.
-pub fn rule(sc: &Scenario, external: bool, window: Duration) -> Rule {
-    if external {
-        return Rule::Window(window);
-    }
-    let timer = Duration::from_millis(sc.target.options.idle_timeout_ms.unwrap_or(0));
+/// How long to wait for resources to settle: a built-in server (`builtin`:
+/// which one; `None` for a server we did not write) is judged as soon as
+/// its counters are stable past its own timers: the scenario's reply delay,
+/// and the idle timeout, which only the hardened servers keep (the naive
+/// ones have none: a leaked naive forwarder was watched 500 ms longer than
+/// anything in it could change); an external server gets the whole `window`.
+pub fn rule(sc: &Scenario, builtin: Option<Impl>, window: Duration) -> Rule {
+    let opts = &sc.target.options;
+    let idle = match builtin {
+        Some(Impl::Hardened) => opts.idle_timeout_ms.unwrap_or(0),
+        Some(Impl::Naive | Impl::NaiveSeq) => 0,
+        Some(Impl::External) | None => return Rule::Window(window),
+    };
+    let timer = Duration::from_millis(idle.saturating_add(opts.reply_delay_ms.unwrap_or(0)));
     Rule::Stable {
         stable: STABLE_FOR + timer,
         limit: window.max(timer + STABLE_FOR),
@@ -250,6 +256,32 @@ mod tests {
             processes: Some(1),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_stable_period_covers_the_timers_the_server_has() {
+        let sc = netrepro_scenario::parse_str(
+            "name = \"t\"\nsummary = \"s\"\nactors = [\"a\"]\n[target]\nproto = \"tcp\"\n\
+             idle_timeout_ms = 500\nreply_delay_ms = 100\n[[steps]]\nactor = \"a\"\nop = \"connect\"\n\
+             [expect.naive]\nserver = \"survived\"\n[expect.hardened]\nserver = \"survived\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let window = Duration::from_millis(1500);
+        let stable = |ms: u64| Rule::Stable {
+            stable: Duration::from_millis(ms),
+            limit: window.max(Duration::from_millis(ms)),
+        };
+        // Hardened: its idle timeout and the reply delay.
+        assert_eq!(
+            rule(&sc, Some(Impl::Hardened), window),
+            stable(300 + 500 + 100)
+        );
+        // The naive servers keep no idle timer: only the reply delay.
+        assert_eq!(rule(&sc, Some(Impl::Naive), window), stable(300 + 100));
+        assert_eq!(rule(&sc, Some(Impl::NaiveSeq), window), stable(300 + 100));
+        // Someone else's server: the whole window.
+        assert_eq!(rule(&sc, None, window), Rule::Window(window));
     }
 
     #[test]
