@@ -71,9 +71,55 @@ fn outside(eph: Range<u32>) -> Option<Range<u16>> {
     Some(u16::try_from(pick.start).ok()?..u16::try_from(pick.end).ok()?)
 }
 
+/// Ports for the harness's own UDP client sockets: from [`LOWEST`] up to
+/// whichever starts first of the ephemeral range and [`listen_range`], so
+/// the OS never hands one out on its own and no program is told to listen
+/// on one. A client that closes leaves its port unbound until the harness
+/// itself comes round to it again, so a server's late reply to it draws an
+/// ICMP port unreachable instead of reaching another run's socket (the
+/// kernel's own pick can reuse a port at once). `None` when that leaves
+/// fewer than 1,000 ports.
+pub fn client_range() -> Option<Range<u16>> {
+    below_both(ephemeral_range(), listen_range())
+}
+
+fn below_both(eph: Range<u32>, listen: Option<Range<u16>>) -> Option<Range<u16>> {
+    let end = listen.map_or(eph.start, |l| eph.start.min(u32::from(l.start)));
+    let start = u32::from(LOWEST);
+    (end.saturating_sub(start) >= 1_000)
+        .then(|| u16::try_from(start).ok().zip(u16::try_from(end).ok()))
+        .flatten()
+        .map(|(s, e)| s..e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_range_is_below_the_ephemeral_and_the_listen_ranges() {
+        // Linux default: 10000 up to the listen range (20768..32768).
+        assert_eq!(
+            below_both(32768..61000, outside(32768..61000)),
+            Some(10_000..20_768)
+        );
+        // Windows / macOS default.
+        assert_eq!(
+            below_both(49152..65536, outside(49152..65536)),
+            Some(10_000..37_152)
+        );
+        // A low ephemeral range: the listen range takes all there is below.
+        assert_eq!(below_both(20000..30000, outside(20000..30000)), None);
+        // No room below at all (the listen range goes above): none.
+        assert_eq!(below_both(10500..60000, outside(10500..60000)), None);
+        // Without a listen range, up to the ephemeral one.
+        assert_eq!(below_both(30000..61000, None), Some(10_000..30_000));
+        assert_eq!(below_both(1024..65536, None), None);
+        if let Some(r) = client_range() {
+            let eph = ephemeral_range();
+            assert!(u32::from(r.end) <= eph.start, "{r:?} {eph:?}");
+        }
+    }
 
     #[test]
     fn linux_range_text_parses_and_bad_text_does_not() {

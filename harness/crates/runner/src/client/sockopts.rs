@@ -89,8 +89,10 @@ pub(super) fn udp_bind(server: SocketAddr, a: &ActorOpts) -> Result<UdpSocket, S
     .map_err(|e| StepOutcome::os_error(0, &e))?;
     sockopt::apply(&sock, &a.opts).map_err(|e| a.refused(&e))?;
     if a.opts.source.is_none() {
-        sock.bind(&SocketAddr::new(crate::loopback::ip_for(server), 0).into())
-            .map_err(|e| StepOutcome::os_error(0, &e))?;
+        crate::loopback::bind_client_port(crate::loopback::ip_for(server), |at| {
+            sock.bind(&at.into())
+        })
+        .map_err(|e| StepOutcome::os_error(0, &e))?;
     }
     a.granted(sockopt::read_back(&sock, &a.opts));
     sock.set_nonblocking(true)

@@ -15,15 +15,15 @@ pub use crate::loopback::udp_socket_for as bind;
 
 /// Where a UDP send or connect goes: the server, or the step's `to`. A
 /// `closed` destination is a loopback port of the server's family that a
-/// socket held a moment ago and has released, so nothing is bound to it
-/// (the OS hands out ephemeral ports in turn, so it is not reused at once).
+/// socket held a moment ago and has released, so nothing is bound to it:
+/// one of the harness's client ports (`loopback::bind_client_port`), which
+/// the kernel never hands out and the harness not again soon.
 pub fn dest(to: Option<UdpDest>, server: SocketAddr) -> std::io::Result<SocketAddr> {
     match to {
         None => Ok(server),
         Some(UdpDest::Addr(a)) => Ok(a),
         Some(UdpDest::Closed) => {
-            let s = std::net::UdpSocket::bind(SocketAddr::new(server.ip(), 0))?;
-            s.local_addr()
+            crate::loopback::bind_client_port(server.ip(), std::net::UdpSocket::bind)?.local_addr()
         }
     }
 }

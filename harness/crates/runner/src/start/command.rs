@@ -104,7 +104,7 @@ fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
     // picked again (a random pick alone repeats one in ~12,000 picks; other
     // processes' picks are left to that chance).
     let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
-    let got = pick_port(range, random_u64, |port| {
+    let got = pick_port(range, crate::loopback::random_u64, |port| {
         if port != 0 && recent.contains(&port) {
             return Err(std::io::ErrorKind::AddrInUse.into());
         }
@@ -143,15 +143,6 @@ fn pick_port(
         }
     }
     bind(0)
-}
-
-/// A random number from std's per-process random hash keys (no RNG
-/// dependency for one port pick per run).
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
 }
 
 /// Readiness connections kept open for [`quiesce::drain_readiness`].
