@@ -24,9 +24,10 @@ mod os;
 #[path = "procctl/suspend_nt.rs"]
 mod suspend_nt;
 
-/// Linux: per-thread states, for the resource sampler's run-queue check.
+/// Linux: per-thread states, for the resource sampler's run-queue check,
+/// and the reader of small `/proc` files it shares with the kill path.
 #[cfg(target_os = "linux")]
-pub(crate) use os::thread_states;
+pub(crate) use os::{read_small, thread_states};
 
 #[allow(unused_imports)] // not every OS uses every function
 pub use os::{

@@ -29,14 +29,10 @@ pub fn sample(root: &Root) -> ResourceSample {
         return ResourceSample::default();
     }
     let pids = tree(root.pid, root.supervisor);
-    let tick_ms = 1000.0 / clock_ticks_per_sec();
 
     let mut out = ResourceSample::default();
     let mut fds = 0u64;
-    let mut threads = 0u64;
-    let mut cpu_ticks = 0u64;
-    let mut runnable_ns = Some(0u64);
-    let mut live = Vec::with_capacity(pids.len());
+    let mut cpu = Cpu::with_capacity(pids.len());
     let mut tcp_inodes = HashSet::new();
     let mut udp_inodes = HashSet::new();
     // Socket inodes of every descriptor (one per descriptor, duplicates
@@ -54,18 +50,12 @@ pub fn sample(root: &Root) -> ResourceSample {
         let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
             continue;
         };
-        live.push(pid);
-        runnable_ns = match (runnable_ns, runnable(pid)) {
-            (Some(a), Some(b)) => Some(a + b),
-            _ => None,
-        };
-        threads += st.threads;
-        cpu_ticks += st.cpu_ticks;
+        cpu.add(pid, st);
         for entry in dir.flatten() {
             fds += 1;
             match std::fs::read_link(entry.path()) {
                 Ok(target) => match target.to_str().map(|l| (l, socket_inode(l))) {
-                    Some((_, Some(ino))) => sockets.push(ino),
+                    Some((_, Some(ino))) => sockets.push((ino, SockProto::of(&entry.path()))),
                     Some((link, None)) => {
                         *out.fds_by_type.entry(classify_link(link)).or_default() += 1
                     }
@@ -77,15 +67,12 @@ pub fn sample(root: &Root) -> ResourceSample {
         }
     }
     let net = NetView::read(root.pid, &sockets);
-    for ino in sockets {
+    for (ino, _) in sockets {
         let kind = classify(ino, &net, &mut tcp_inodes, &mut udp_inodes);
         *out.fds_by_type.entry(kind).or_default() += 1;
     }
     out.fds = Some(fds);
-    out.threads = Some(threads);
-    out.processes = Some(live.len() as u64);
-    out.cpu_ms = Some((cpu_ticks as f64 * tick_ms) as u64);
-    out.runnable_ms = runnable_ns.map(|n| n / 1_000_000);
+    cpu.fill(&mut out);
     if net.known {
         out.tcp_sockets = Some(tcp_inodes.len() as u64);
         out.udp_sockets = Some(udp_inodes.len() as u64);
@@ -98,8 +85,67 @@ pub fn sample(root: &Root) -> ResourceSample {
         .map(|(_, n)| *n)
         .reduce(|a, b| a + b)
         .or(Some(0));
-    out.pids = live;
     out
+}
+
+/// Only what a measurement of CPU use needs (the busy check): the tree, its
+/// threads, CPU and run-queue time. No descriptors and no socket tables:
+/// those are most of a full [`sample`]'s cost (the `/proc/PID/fd` links and
+/// a sock_diag dump, which walks the whole TCP hash), and the busy check
+/// reads none of them.
+pub fn sample_cpu(root: &Root) -> ResourceSample {
+    if stat(root.pid).filter(|s| !s.exited).is_none() {
+        return ResourceSample::default();
+    }
+    let pids = tree(root.pid, root.supervisor);
+    let mut cpu = Cpu::with_capacity(pids.len());
+    for pid in pids {
+        if let Some(st) = stat(pid).filter(|s| !s.exited) {
+            cpu.add(pid, st);
+        }
+    }
+    let mut out = ResourceSample::default();
+    cpu.fill(&mut out);
+    out
+}
+
+/// Threads, CPU and run-queue time of the live processes of a tree.
+struct Cpu {
+    live: Vec<u32>,
+    threads: u64,
+    cpu_ticks: u64,
+    /// `None` once one process's schedstat could not be read.
+    runnable_ns: Option<u64>,
+}
+
+impl Cpu {
+    fn with_capacity(n: usize) -> Cpu {
+        Cpu {
+            live: Vec::with_capacity(n),
+            threads: 0,
+            cpu_ticks: 0,
+            runnable_ns: Some(0),
+        }
+    }
+
+    fn add(&mut self, pid: u32, st: Stat) {
+        self.live.push(pid);
+        self.runnable_ns = match (self.runnable_ns, runnable(pid)) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        self.threads += st.threads;
+        self.cpu_ticks += st.cpu_ticks;
+    }
+
+    fn fill(self, out: &mut ResourceSample) {
+        let tick_ms = 1000.0 / clock_ticks_per_sec();
+        out.threads = Some(self.threads);
+        out.processes = Some(self.live.len() as u64);
+        out.cpu_ms = Some((self.cpu_ticks as f64 * tick_ms) as u64);
+        out.runnable_ms = self.runnable_ns.map(|n| n / 1_000_000);
+        out.pids = self.live;
+    }
 }
 
 /// The type of the socket with inode `ino`; TCP and UDP inodes are collected.
@@ -126,14 +172,73 @@ struct NetView {
     unix_inodes: HashSet<u64>,
 }
 
+/// The protocol a socket was created with, as the kernel names it: the
+/// `system.sockprotoname` attribute of `/proc/PID/fd/N` (the name of the
+/// socket's sockfs entry: "TCP", "TCPv6", "UDP", "UDPv6", "UNIX",
+/// "UNIX-STREAM", "NETLINK", ...). It says which table a socket can be in,
+/// so a sample reads only those: an IPv4 TCP server with the AF_UNIX pair
+/// of its runtime cost a TCP dump, a UDP dump and the host's whole
+/// `/proc/net/unix` per sample, and now costs the TCP dump (issue 16's
+/// per-result overhead). Whether a TCP or UDP socket counts as one is
+/// still decided by the table (a TCP socket no hash holds, e.g. reset,
+/// is a plain socket, as before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SockProto {
+    Tcp,
+    Udp,
+    Unix,
+    /// In none of the tables read (netlink, raw, packet, ...).
+    Other,
+}
+
+impl SockProto {
+    /// `None` when the kernel does not say (then every table is searched).
+    fn of(fd_link: &std::path::Path) -> Option<SockProto> {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(fd_link.as_os_str().as_bytes()).ok()?;
+        let mut buf = [0u8; 64];
+        // SAFETY: NUL-terminated path and name; the kernel writes at most
+        // `buf.len()` bytes into `buf`.
+        let n = unsafe {
+            libc::getxattr(
+                path.as_ptr(),
+                c"system.sockprotoname".as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        let name = buf.get(..usize::try_from(n).ok()?)?;
+        Some(Self::named(name.strip_suffix(&[0]).unwrap_or(name)))
+    }
+
+    fn named(name: &[u8]) -> SockProto {
+        match name {
+            b"TCP" | b"TCPv6" => SockProto::Tcp,
+            b"UDP" | b"UDPv6" => SockProto::Udp,
+            n if n.starts_with(b"UNIX") => SockProto::Unix,
+            _ => SockProto::Other,
+        }
+    }
+
+    /// Can a socket of this protocol (`None`: unknown) be in `table`?
+    fn may_be_in(proto: Option<SockProto>, table: Table) -> bool {
+        match proto {
+            None => true,
+            Some(SockProto::Tcp) => matches!(table, Table::Tcp | Table::Tcp6),
+            Some(SockProto::Udp) => matches!(table, Table::Udp | Table::Udp6),
+            Some(SockProto::Unix | SockProto::Other) => false,
+        }
+    }
+}
+
 impl NetView {
-    /// The rows of `/proc/PID/net/*` that name one of `sockets`, reading the
-    /// tables in the order of [`TABLES`] and stopping once every inode is
-    /// found (a socket is in exactly one table). `known` says whether the
-    /// TCP table could be read at all.
-    fn read(pid: u32, sockets: &[u64]) -> NetView {
+    /// The rows of `/proc/PID/net/*` that name one of `sockets` (inode and
+    /// protocol), reading the tables in the order of [`TABLES`] and only
+    /// those a socket not found yet can be in (a socket is in exactly one
+    /// table; a Unix one is known by its protocol alone). `known` says
+    /// whether the TCP table could be read at all; it is always read.
+    fn read(pid: u32, sockets: &[(u64, Option<SockProto>)]) -> NetView {
         let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).ok();
-        let mut left: HashSet<u64> = sockets.iter().copied().collect();
         let mut view = NetView {
             known: false,
             tcp: Vec::new(),
@@ -141,6 +246,19 @@ impl NetView {
             udp_inodes: HashSet::new(),
             unix_inodes: HashSet::new(),
         };
+        let mut left: std::collections::HashMap<u64, Option<SockProto>> =
+            std::collections::HashMap::new();
+        for &(ino, proto) in sockets {
+            match proto {
+                Some(SockProto::Unix) => {
+                    view.unix_inodes.insert(ino);
+                }
+                Some(SockProto::Other) => {}
+                _ => {
+                    left.insert(ino, proto);
+                }
+            }
+        }
         // A netlink dump sees this thread's namespace: used when that is
         // the target's (always, but for a target started elsewhere).
         let diag = sock_diag::same_netns(pid);
@@ -153,22 +271,23 @@ impl NetView {
             read(table.file()).map(|text| parse_proc_net_tcp(&text))
         };
         for table in TABLES {
-            // Done once every socket is found and socket types are known.
-            if left.is_empty() && view.known {
-                break;
+            // Skipped once socket types are known and no socket left can be
+            // in it (so done once every socket is found).
+            if view.known && !left.values().any(|&p| SockProto::may_be_in(p, table)) {
+                continue;
             }
             match table {
                 Table::Tcp | Table::Tcp6 => {
                     let Some(rows) = rows(table) else { continue };
                     view.known = true;
-                    for r in rows.into_iter().filter(|r| left.remove(&r.inode)) {
+                    for r in rows.into_iter().filter(|r| left.remove(&r.inode).is_some()) {
                         view.tcp_inodes.insert(r.inode);
                         view.tcp.push(r);
                     }
                 }
                 Table::Udp | Table::Udp6 => {
                     for r in rows(table).unwrap_or_default() {
-                        if left.remove(&r.inode) {
+                        if left.remove(&r.inode).is_some() {
                             view.udp_inodes.insert(r.inode);
                         }
                     }
@@ -178,7 +297,7 @@ impl NetView {
                         continue;
                     };
                     for ino in parse_proc_net_unix(&text) {
-                        if left.remove(&ino) {
+                        if left.remove(&ino).is_some() {
                             view.unix_inodes.insert(ino);
                         }
                     }
@@ -242,7 +361,7 @@ fn runnable(pid: u32) -> Option<u64> {
     let mut any = false;
     for t in tasks.flatten() {
         // A thread that ended since the listing: its time is gone anyway.
-        if let Ok(text) = std::fs::read_to_string(t.path().join("schedstat")) {
+        if let Some(text) = procctl::read_small(&t.path().join("schedstat")) {
             let mut f = text.split_whitespace().map(|v| v.parse::<u64>().ok());
             if let (Some(Some(run)), Some(Some(wait))) = (f.next(), f.next()) {
                 total += run + wait;
@@ -289,7 +408,7 @@ struct Stat {
 }
 
 fn stat(pid: u32) -> Option<Stat> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    parse_stat(&procctl::read_small(format!("/proc/{pid}/stat").as_ref())?)
 }
 
 /// `pid (comm) S ppid ...`: fields after the last ')' (comm may contain
@@ -404,5 +523,76 @@ mod tests {
         let _ = child.wait();
         assert_eq!(t[0], me);
         assert!(t.contains(&child.id()), "{t:?}");
+    }
+
+    #[test]
+    fn the_protocol_of_a_socket_says_which_tables_to_read() {
+        use std::os::fd::AsRawFd;
+        let fd_path = |fd: i32| std::path::PathBuf::from(format!("/proc/self/fd/{fd}"));
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (unix, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        let of = |fd: i32| SockProto::of(&fd_path(fd));
+        assert_eq!(of(tcp.as_raw_fd()), Some(SockProto::Tcp));
+        assert_eq!(of(udp.as_raw_fd()), Some(SockProto::Udp));
+        assert_eq!(of(unix.as_raw_fd()), Some(SockProto::Unix));
+        // Not a socket: the kernel does not say.
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        assert_eq!(of(file.as_raw_fd()), None);
+        assert_eq!(SockProto::named(b"TCPv6"), SockProto::Tcp);
+        assert_eq!(SockProto::named(b"UNIX-STREAM"), SockProto::Unix);
+        assert_eq!(SockProto::named(b"NETLINK"), SockProto::Other);
+        assert!(SockProto::may_be_in(None, Table::Unix));
+        assert!(SockProto::may_be_in(Some(SockProto::Tcp), Table::Tcp6));
+        assert!(!SockProto::may_be_in(Some(SockProto::Tcp), Table::Udp));
+        assert!(!SockProto::may_be_in(Some(SockProto::Unix), Table::Unix));
+        // Classified as by the tables: each kind once.
+        let sockets = [
+            (inode(&fd_path(tcp.as_raw_fd())), of(tcp.as_raw_fd())),
+            (inode(&fd_path(udp.as_raw_fd())), of(udp.as_raw_fd())),
+            (inode(&fd_path(unix.as_raw_fd())), of(unix.as_raw_fd())),
+        ];
+        let view = NetView::read(std::process::id(), &sockets);
+        assert!(view.known);
+        assert!(view.tcp_inodes.contains(&sockets[0].0));
+        assert!(view.udp_inodes.contains(&sockets[1].0));
+        assert!(view.unix_inodes.contains(&sockets[2].0));
+    }
+
+    fn inode(link: &std::path::Path) -> u64 {
+        socket_inode(std::fs::read_link(link).unwrap().to_str().unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cpu_sample_has_the_tree_and_its_times_and_nothing_else() {
+        let mut child = tokio::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id().unwrap();
+        let root = Root {
+            pid,
+            child: &child,
+            supervisor: None,
+            job: None,
+        };
+        let cpu = sample_cpu(&root);
+        let full = sample(&root);
+        let _ = child.kill().await;
+        assert_eq!(cpu.pids, vec![pid]);
+        assert_eq!((cpu.processes, cpu.threads), (Some(1), Some(1)));
+        assert_eq!((full.processes, full.threads), (Some(1), Some(1)));
+        assert!(cpu.cpu_ms.is_some() && cpu.runnable_ms.is_some(), "{cpu:?}");
+        // What it leaves out: descriptors and sockets are unknown, not 0.
+        assert_eq!((cpu.fds, cpu.tcp_sockets, cpu.sockets), (None, None, None));
+        assert!(full.fds.is_some());
+        // Gone (reaped): nothing is known.
+        let root = Root {
+            pid,
+            child: &child,
+            supervisor: None,
+            job: None,
+        };
+        assert_eq!(sample_cpu(&root).pids, Vec::<u32>::new());
     }
 }
