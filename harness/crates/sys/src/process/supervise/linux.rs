@@ -81,15 +81,19 @@ pub fn run(parent: u32, program: OsString, args: Vec<OsString>) -> ExitCode {
     let mut status: Option<libc::c_int> = None;
     while status.is_none() {
         match wait_signal(&set, None) {
-            Some(libc::SIGCHLD) | None => reap(target, &mut status),
+            Some(libc::SIGCHLD) | None => {
+                reap(target, &mut status);
+            }
             // Asked to stop (the harness: SIGTERM; its death: SIGTERM via
             // the parent-death signal; a terminal: SIGHUP / SIGINT).
             Some(_) => break,
         }
     }
-    tree::sweep(me, SWEEP_TIMEOUT, |left| {
+    // The target, unless reaped above (then its pid may be reused).
+    let unreaped = status.is_none().then_some(target);
+    tree::sweep(me, SWEEP_TIMEOUT, unreaped, |left| {
         wait_signal(&set, Some(left.min(SWEEP_PAUSE)));
-        reap(target, &mut status);
+        reap(target, &mut status)
     });
     // The sweep killed the target too; collect its status (bounded).
     let deadline = Instant::now() + SWEEP_TIMEOUT;
@@ -133,14 +137,17 @@ fn wait_signal(set: &libc::sigset_t, timeout: Option<Duration>) -> Option<libc::
 }
 
 /// Reap every exited child (orphans adopted as subreaper included); record
-/// the target's wait status.
-fn reap(target: u32, status: &mut Option<libc::c_int>) {
+/// the target's wait status. True if no child is left at all (ECHILD).
+fn reap(target: u32, status: &mut Option<libc::c_int>) -> bool {
     loop {
         let mut st: libc::c_int = 0;
         // SAFETY: plain waitpid on any child, non-blocking.
         let pid = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
-        if pid <= 0 {
-            return; // 0: children left but none exited; -1: ECHILD
+        if pid == 0 {
+            return false; // children left, none exited
+        }
+        if pid < 0 {
+            return std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD);
         }
         if pid as u32 == target {
             *status = Some(st);
