@@ -61,25 +61,31 @@ fn used(s: &ResourceSample) -> Option<(u64, &'static str)> {
         .or(s.cpu_ms.map(|v| (v, "CPU time")))
 }
 
-/// Measure up to [`MAX_WINDOWS`] windows from `first` (a sample taken just
-/// now, e.g. the settled one); `None` if the platform cannot tell.
-pub async fn check(target: &Live, first: &ResourceSample) -> Option<Busy> {
+/// Measure up to [`MAX_WINDOWS`] windows from `first`, a sample begun at
+/// `first_at` (the settled one: the first window runs while the settle's
+/// last sample is taken, not after it); `None` if the platform cannot tell.
+///
+/// A window runs from the start of one sample to the start of the next, so
+/// each sample's own cost is inside a window, never added to it; the
+/// samples here are CPU-only ones ([`Live::sample_cpu`]: no descriptors,
+/// no socket tables, which this check does not read).
+pub async fn check(target: &Live, first: &ResourceSample, first_at: Instant) -> Option<Busy> {
     let (mut prev, what) = used(first)?;
     let window = if first.runnable_ms.is_some() {
         WINDOW_PRECISE
     } else {
         WINDOW_TICKS
     };
-    let start = Instant::now();
+    let start = first_at;
     let mut t0 = start;
     let mut total = 0u64;
     let mut busy_windows = 0;
     for n in 0..MAX_WINDOWS {
         let first = n == 0 && window == WINDOW_PRECISE;
-        tokio::time::sleep(if first { WINDOW_FIRST } else { window }).await;
-        let sample = target.sample("busy");
-        let (now_used, _) = used(&sample)?;
+        tokio::time::sleep_until(t0 + if first { WINDOW_FIRST } else { window }).await;
         let t1 = Instant::now();
+        let sample = target.sample_cpu("busy");
+        let (now_used, _) = used(&sample)?;
         let delta = now_used.saturating_sub(prev);
         total += delta;
         let wall = t1.duration_since(t0).as_millis().max(1) as f64;

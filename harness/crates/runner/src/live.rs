@@ -54,10 +54,15 @@ impl Live {
     pub fn sample(&self, label: &str) -> ResourceSample {
         match self {
             Live::Process(t) => t.sample(label),
-            Live::Attached(_) => ResourceSample {
-                label: label.to_string(),
-                ..Default::default()
-            },
+            Live::Attached(_) => unknown(label),
+        }
+    }
+    /// Only CPU and run-queue time, threads and pids (see
+    /// `RunningTarget::sample_cpu`).
+    pub fn sample_cpu(&self, label: &str) -> ResourceSample {
+        match self {
+            Live::Process(t) => t.sample_cpu(label),
+            Live::Attached(_) => unknown(label),
         }
     }
     /// Every thread of the tree asleep waiting for an event (Linux; `None`
@@ -121,5 +126,13 @@ impl Live {
             events: self.events(),
             output: self.output(),
         }
+    }
+}
+
+/// Someone else's process: nothing is known.
+fn unknown(label: &str) -> ResourceSample {
+    ResourceSample {
+        label: label.to_string(),
+        ..Default::default()
     }
 }

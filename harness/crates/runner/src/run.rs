@@ -133,12 +133,12 @@ async fn run_here(
     if decide::decided(&evidence).is_none() {
         let builtin = plan.ext.is_none().then_some(plan.imp);
         let rule = settle::rule(sc, builtin, cfg.settle_timeout);
-        let (sample, outcome) = settle::settle(&target, &baseline, rule).await;
+        let (sample, outcome, sampled_at) = settle::settle(&target, &baseline, rule).await;
         rec.notes.extend(settle::notes(&baseline, &sample, outcome));
         evidence.settled = Some(outcome);
         evidence.exit = target.try_exit();
         if decide::decided(&evidence).is_none() {
-            let busy = busy::check(&target, &sample).await;
+            let busy = busy::check(&target, &sample, sampled_at).await;
             rec.notes
                 .extend(busy.as_ref().filter(|b| b.busy).map(busy::Busy::note));
             evidence.busy = busy.map(|b| b.busy);
