@@ -82,7 +82,7 @@ pub async fn check(target: &Live, first: &ResourceSample, first_at: Instant) -> 
     let mut busy_windows = 0;
     for n in 0..MAX_WINDOWS {
         let first = n == 0 && window == WINDOW_PRECISE;
-        tokio::time::sleep_until(t0 + if first { WINDOW_FIRST } else { window }).await;
+        crate::precise_sleep::until(t0 + if first { WINDOW_FIRST } else { window }).await;
         let t1 = Instant::now();
         let sample = target.sample_cpu("busy");
         let (now_used, _) = used(&sample)?;

@@ -26,6 +26,7 @@ mod loopback;
 pub mod netns;
 pub mod os_options;
 pub mod plan;
+mod precise_sleep;
 pub mod preflight;
 pub mod probe;
 mod quiesce;

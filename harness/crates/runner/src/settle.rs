@@ -260,7 +260,7 @@ pub async fn settle(
         if now >= deadline {
             return (s, Outcome::TimedOut, at);
         }
-        tokio::time::sleep(poll_pause(polls)).await;
+        crate::precise_sleep::sleep(poll_pause(polls)).await;
         polls += 1;
     }
 }
