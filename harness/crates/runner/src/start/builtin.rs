@@ -1,10 +1,19 @@
 //! Starting a built-in server: `netrepro serve` with the scenario's target
 //! (protocol, mode, bind, upstream) and the server options that apply on
 //! this OS, ready when it prints `LISTENING <addr>`.
+//!
+//! Its port is the harness's pick (`command::free_port`: outside the
+//! ephemeral range, not handed out again by this process for the next 511
+//! picks), not the kernel's: a port the kernel picks for a server that
+//! then crashed can go to the next run's server at once, and the crashed
+//! run's next client reached that one. Seen at 64 runs at once:
+//! tcp-listen-overflow-storm [naive-seq], whose server had died (the second
+//! burst's 1,000 connects all refused), had its last client connect and get
+//! a 16-byte echo back, from another run's server on the same port.
 
 use crate::subject::{RunningTarget, TargetCommand, TargetError};
 use netrepro_scenario::{Impl, Mode, Proto, Scenario, ServerOptions};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -53,18 +62,27 @@ pub fn serve_args(
     args
 }
 
-/// Start `program serve ...` for `sc` and wait for its readiness line.
+/// Start `program serve ...` for `sc` on `bind` and wait for its readiness
+/// line.
 pub async fn spawn(
     program: &Path,
     sc: &Scenario,
     imp: Impl,
+    bind: IpAddr,
     upstream: Option<SocketAddr>,
     options: &ServerOptions,
     ready_timeout: Duration,
 ) -> Result<RunningTarget, TargetError> {
+    let mut args = serve_args(sc, imp, upstream, options);
+    // The harness's port (module doc); if none is free, the kernel's.
+    if let Ok(at) = super::command::free_port(bind, sc.target.proto) {
+        if let Some(i) = args.iter().position(|a| a == "--port") {
+            args[i + 1] = at.port().to_string();
+        }
+    }
     let cmd = TargetCommand {
         program: program.to_path_buf(),
-        args: serve_args(sc, imp, upstream, options),
+        args,
         max_fds: options.max_fds,
     };
     RunningTarget::spawn(&cmd, ready_timeout).await

@@ -89,8 +89,8 @@ pub fn command_line(
 /// a test run at eight tests at a time (echo-server, tcp/rst-mid-request:
 /// the program's bind failed with EADDRINUSE). Random ports are tried, at
 /// most [`PORT_TRIES`]; port 0 is the fallback when none binds or there is
-/// no range.
-fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
+/// no range. Built-in servers take theirs here too (`builtin::spawn`).
+pub(crate) fn free_port(ip: IpAddr, proto: Proto) -> std::io::Result<SocketAddr> {
     let bind = |port| {
         let at = SocketAddr::new(ip, port);
         match proto {

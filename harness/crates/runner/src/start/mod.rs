@@ -119,6 +119,7 @@ pub async fn start(
             &cfg.server_program,
             sc,
             plan.imp,
+            bind,
             up_addr,
             options,
             cfg.ready_timeout,
