@@ -50,14 +50,6 @@ impl History {
             Subject::External(_) => None,
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// The guess [`crate::jobs::run_all`] orders by: the scenario's
@@ -244,7 +236,8 @@ steps = { b-served = ["ok", "timeout"] }
             rep.results.push(r);
         }
         let history = History::from_report(&rep);
-        assert_eq!(history.len(), 2);
+        assert_eq!(history.took(&sc, &naive), Some(Duration::from_millis(3000)));
+        assert_eq!(history.took(&sc, &seq), Some(Duration::from_millis(5)));
         let guess = |s: &Subject, h: &History| guess(&sc, s, &Plan::new(&sc, s, &cfg), &cfg, h);
         assert_eq!(guess(&naive, &history), Duration::from_millis(3000));
         assert_eq!(guess(&seq, &history), said(&seq));

@@ -71,7 +71,7 @@ impl Live {
     pub fn all_asleep(&self) -> Option<bool> {
         match self {
             Live::Process(t) => {
-                netrepro_sys::process::resources::all_asleep(&t.sample("asleep").pids)
+                netrepro_sys::process::resources::all_asleep(&t.sample_cpu("asleep").pids)
             }
             Live::Attached(_) => None,
         }

@@ -17,11 +17,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-/// Arguments for `netrepro serve` that reproduce the scenario's target, with
-/// the server `options` that apply on this OS (see `os_options`).
+/// Arguments for `netrepro serve` that reproduce the scenario's target on
+/// `port` (0: the kernel's pick), with the server `options` that apply on
+/// this OS (see `os_options`).
 pub fn serve_args(
     sc: &Scenario,
     imp: Impl,
+    port: u16,
     upstream: Option<SocketAddr>,
     options: &ServerOptions,
 ) -> Vec<String> {
@@ -45,7 +47,7 @@ pub fn serve_args(
         "--bind".into(),
         t.bind.clone(),
         "--port".into(),
-        "0".into(),
+        port.to_string(),
     ];
     if let Some(up) = upstream {
         args.extend(["--upstream".into(), up.to_string()]);
@@ -73,16 +75,11 @@ pub async fn spawn(
     options: &ServerOptions,
     ready_timeout: Duration,
 ) -> Result<RunningTarget, TargetError> {
-    let mut args = serve_args(sc, imp, upstream, options);
     // The harness's port (module doc); if none is free, the kernel's.
-    if let Ok(at) = super::command::free_port(bind, sc.target.proto) {
-        if let Some(i) = args.iter().position(|a| a == "--port") {
-            args[i + 1] = at.port().to_string();
-        }
-    }
+    let port = super::command::free_port(bind, sc.target.proto).map_or(0, |at| at.port());
     let cmd = TargetCommand {
         program: program.to_path_buf(),
-        args,
+        args: serve_args(sc, imp, port, upstream, options),
         max_fds: options.max_fds,
     };
     RunningTarget::spawn(&cmd, ready_timeout).await
